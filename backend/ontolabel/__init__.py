@@ -1,0 +1,3 @@
+"""ontolabel: unify the label spaces of semantic-segmentation datasets."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,63 @@
+"""The FastAPI application: routers, error rendering, static frontend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from ontolabel import __version__
+from ontolabel.core.config import Settings, get_settings
+from ontolabel.core.db import make_engine, make_session_factory
+from ontolabel.datasets.routes import router as datasets_router
+from ontolabel.errors import OntolabelError
+from ontolabel.frames.routes import router as frames_router
+from ontolabel.jobs.routes import router as jobs_router
+from ontolabel.mappings.routes import router as mappings_router
+from ontolabel.models.routes import router as models_router
+from ontolabel.preview.routes import router as preview_router
+from ontolabel.taxonomies.routes import router as taxonomies_router
+from ontolabel.verifications.routes import router as verifications_router
+
+FRONTEND_DIST = Path(__file__).resolve().parents[3] / "frontend" / "dist"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings``; the database must already be migrated."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="ontolabel",
+        version=__version__,
+        description="Taxonomies, ontology mappings and constrained pseudo-labels.",
+    )
+    engine = make_engine(settings.sqlalchemy_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+
+    @app.exception_handler(OntolabelError)
+    async def _domain_error(_request: Request, exc: OntolabelError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, **exc.extra}, status_code=exc.status_code)
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Answers once the app is ready to serve."""
+        return {"status": "ok", "version": __version__}
+
+    for router in (
+        taxonomies_router,
+        mappings_router,
+        datasets_router,
+        frames_router,
+        verifications_router,
+        jobs_router,
+        models_router,
+        preview_router,
+    ):
+        app.include_router(router)
+
+    if FRONTEND_DIST.is_dir():
+        app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
+    return app

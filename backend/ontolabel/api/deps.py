@@ -1,0 +1,55 @@
+"""FastAPI dependencies: one session per request, committed here; settings; the user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from ontolabel.core.config import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """The request's unit of work: services only flush, this commits."""
+    session = get_session_factory(request)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@dataclass(frozen=True)
+class User:
+    """Who made a change; recorded on revisions and audit events."""
+
+    name: str
+
+
+def get_current_user(request: Request) -> User:
+    # Single local user until access control lands; the header lets scripts and
+    # tests name an author without a login.
+    return User(name=request.headers.get("X-Ontolabel-User", "local").strip()[:64] or "local")
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# "function" scope: commit before the response goes out, so a client that sees 2xx can read
+# what it wrote, and a failed commit reaches the client as an error instead of being lost.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+CurrentUser = Annotated[User, Depends(get_current_user)]

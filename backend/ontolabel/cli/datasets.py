@@ -1,0 +1,198 @@
+"""``ontolabel dataset …`` and ``ontolabel demo``: register, index and sample datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from ontolabel.api.deps import User
+from ontolabel.core.config import Settings, get_settings
+from ontolabel.core.db import session_scope, upgrade_database
+from ontolabel.datasets import service
+from ontolabel.datasets.layout import PRESETS
+from ontolabel.datasets.schemas import DatasetCreate, SamplingParams
+from ontolabel.domain.labels import LABEL_ENCODINGS
+from ontolabel.errors import OntolabelError
+from ontolabel.jobs.runner import session_factory_for
+
+CLI_USER = User(name="cli")
+
+
+def _ready() -> tuple[Settings, sessionmaker[Session]]:
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.sqlalchemy_url)
+    return settings, session_factory_for(settings)
+
+
+def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
+    """A taxonomy name, or a labels.csv / taxonomy YAML file imported under the dataset's name."""
+    from ontolabel.domain.formats.native import load_taxonomy
+    from ontolabel.domain.formats.reference import read_labels_csv
+    from ontolabel.taxonomies import repository as taxonomy_repository
+    from ontolabel.taxonomies import service as taxonomy_service
+
+    path = Path(value)
+    if not path.is_file():
+        return value
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        taxonomy = load_taxonomy(text, source=str(path))
+    else:
+        taxonomy = read_labels_csv(text, name=dataset_name, source=str(path))
+    existing = taxonomy_repository.get_taxonomy_by_name(session, taxonomy.name)
+    if existing is not None:
+        return existing.id
+    return taxonomy_service.create_taxonomy(session, taxonomy, kind="extra", user=CLI_USER).id
+
+
+@click.group("dataset")
+def dataset() -> None:
+    """Register, index and sample datasets."""
+
+
+@dataset.command("add")
+@click.argument("name")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--taxonomy", required=True, help="Taxonomy name, or a labels.csv / YAML file.")
+@click.option("--preset", type=click.Choice(sorted(PRESETS)), default=None)
+@click.option("--images", "image_glob", default=None, help="Image glob relative to ROOT.")
+@click.option("--labels", "label_glob", default=None, help="Label glob relative to ROOT.")
+@click.option(
+    "--pattern", default=None, help="Regex on the image path; groups split/sequence/camera/frame."
+)
+@click.option("--label-pattern", default=None, help="Regex on the label path (same groups).")
+@click.option("--encoding", type=click.Choice(LABEL_ENCODINGS), default=None)
+@click.option("--dry-run", is_flag=True, help="Show what would be found; register nothing.")
+def add(
+    name: str,
+    root: Path,
+    taxonomy: str,
+    preset: str | None,
+    image_glob: str | None,
+    label_glob: str | None,
+    pattern: str | None,
+    label_pattern: str | None,
+    encoding: str | None,
+    dry_run: bool,
+) -> None:
+    """Register dataset NAME at ROOT (which must lie under ONTOLABEL_DATA_ROOTS)."""
+    if preset is None and image_glob is None:
+        raise click.UsageError("give --preset or --images (and usually --labels)")
+    settings, factory = _ready()
+    try:
+        with session_scope(factory) as session:
+            spec = DatasetCreate(
+                name=name,
+                root=str(root.expanduser().absolute()),
+                taxonomy=taxonomy if dry_run else taxonomy_ref(session, taxonomy, name),
+                preset=preset,
+                image_glob=image_glob,
+                label_glob=label_glob,
+                image_regex=pattern,
+                label_regex=label_pattern,
+                label_encoding=encoding,
+            )
+            if dry_run:
+                _print_dry_run(settings, spec)
+                return
+            record = service.register_dataset(session, settings, spec, CLI_USER)
+            click.echo(f"registered dataset {record.name!r} (id {record.id}) at {record.root}")
+    except OntolabelError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _print_dry_run(settings: Settings, spec: DatasetCreate) -> None:
+    report = service.dry_run(settings, spec)
+    click.echo(f"images: {report.images}  labels: {report.labels}  pairs: {report.paired}")
+    for group, values in report.examples.items():
+        if values:
+            click.echo(f"  {group}: {', '.join(values)}")
+    if report.unpaired_total:
+        click.echo(f"unpaired: {report.unpaired_total}")
+        for u in report.unpaired:
+            click.echo(f"  {u.reason}")
+    if report.off_pattern_total:
+        click.echo(f"matching the glob but not the pattern: {report.off_pattern_total}")
+        for rel in report.off_pattern:
+            click.echo(f"  {rel}")
+
+
+@dataset.command("list")
+def list_cmd() -> None:
+    """Registered datasets."""
+    _, factory = _ready()
+    with factory() as session:
+        items, _ = service.list_datasets(session)
+        for d in items:
+            click.echo(f"{d.id:>4}  {d.name:<24} {d.frame_count:>8} frames  {d.root}")
+
+
+@dataset.command("index")
+@click.argument("name")
+def index_cmd(name: str) -> None:
+    """Index NAME here (incremental), showing progress; exit 1 if the job fails."""
+    from ontolabel.cli.jobs import run_here
+
+    settings, factory = _ready()
+    with factory() as session:
+        try:
+            dataset_id = service.dataset_named(session, name).id
+        except OntolabelError as exc:
+            raise click.ClickException(exc.message) from None
+    job = run_here(settings, "index", {"dataset_id": dataset_id}, CLI_USER.name)
+    if job.status != "succeeded":
+        raise SystemExit(1)
+
+
+@dataset.command("sample")
+@click.argument("name")
+@click.option("--every", type=int, default=None, help="Every Nth frame per sequence and camera.")
+@click.option("--camera", default=None)
+@click.option("--label", "labels", multiple=True, help="Label name or id (frames containing any).")
+@click.option("--random", "random_k", type=int, default=None, help="K frames at random.")
+@click.option("--per-label", type=int, default=None, help="At least K frames per label.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def sample(
+    name: str,
+    every: int | None,
+    camera: str | None,
+    labels: tuple[str, ...],
+    random_k: int | None,
+    per_label: int | None,
+    seed: int,
+) -> None:
+    """Print one image path per line (relative to ROOT), in sequence/frame order."""
+    _, factory = _ready()
+    with factory() as session:
+        try:
+            record = service.dataset_named(session, name)
+            label_ids = [service.label_id(session, record.taxonomy_id, x) for x in labels]
+            params = SamplingParams(
+                every=every, camera=camera, labels=label_ids, random=random_k,
+                per_label=per_label, seed=seed,
+            )  # fmt: skip
+            paths = service.sample_paths(session, record.id, service.rule_of(params))
+        except OntolabelError as exc:
+            raise click.ClickException(exc.message) from None
+    for path in paths:
+        click.echo(path)
+
+
+@click.command("demo")
+@click.option("--frames", default=None, type=int, help="Frames per dataset (default: small).")
+def demo(frames: int | None) -> None:
+    """Write the synthetic demo world, load its taxonomies and mappings, index it."""
+    from ontolabel.demo.world import install_demo
+
+    settings, _ = _ready()
+    report = install_demo(settings, frames_per_dataset=frames, echo=click.echo)
+    click.echo(report)
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to the root group."""
+    cli.add_command(dataset)
+    cli.add_command(demo)

@@ -1,0 +1,203 @@
+"""``ontolabel worker`` and ``ontolabel jobs``: run Celery workers, inspect and steer jobs.
+
+Other commands that start work (``dataset index``, ``label``) call ``run_here`` to
+create the job and run it in this process through the same code path workers use.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from ontolabel.core.config import Settings, get_settings
+from ontolabel.core.db import session_scope
+from ontolabel.errors import OntolabelError
+from ontolabel.jobs import repository, service
+from ontolabel.jobs.dispatch import CeleryDispatcher, queue_name
+from ontolabel.jobs.runner import run_job_inline, session_factory_for
+from ontolabel.jobs.tables import FINAL_JOB_STATUSES, Job
+
+
+@click.command()
+@click.option("--queues", default="gpu,cpu", show_default=True, help="Queues to consume.")
+@click.option("--concurrency", "-c", default=1, show_default=True, type=int)
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(queues: str, concurrency: int, loglevel: str) -> None:
+    """Start a Celery worker (needs ONTOLABEL_REDIS_URL and a shared database)."""
+    settings = get_settings()
+    if not settings.redis_url:
+        raise click.ClickException(
+            "ontolabel worker needs a broker: set ONTOLABEL_REDIS_URL (e.g. "
+            "redis://127.0.0.1:6379/0) and ONTOLABEL_DATABASE_URL to the server's database. "
+            "Without them the server runs jobs in-process and no worker is needed."
+        )
+    names = [queue_name(settings, q.strip()) for q in queues.split(",") if q.strip()]
+    from ontolabel_worker.celery_app import app
+
+    app.worker_main(["worker", "-Q", ",".join(names), "-c", str(concurrency), "-l", loglevel])
+
+
+@click.group()
+def jobs() -> None:
+    """Inspect, cancel, wait for and run jobs."""
+
+
+def _factory() -> tuple[Settings, sessionmaker[Session]]:
+    settings = get_settings()
+    return settings, session_factory_for(settings)
+
+
+def _line(job: Job) -> str:
+    return f"{job.id:>6}  {job.kind:<13} {job.status:<10} {job.done}/{job.total}  {job.created_by}"
+
+
+@jobs.command("list")
+@click.option("--kind", default=None)
+@click.option("--status", default=None)
+@click.option("--limit", default=20, show_default=True, type=int)
+def list_jobs(kind: str | None, status: str | None, limit: int) -> None:
+    """Newest jobs first."""
+    _, factory = _factory()
+    with factory() as session:
+        items, total = _call(service.list_jobs, session, kind=kind, status=status, limit=limit)
+    for job in items:
+        click.echo(_line(job))
+    click.echo(f"{len(items)} of {total} job(s)")
+
+
+@jobs.command()
+@click.argument("job_id", type=int)
+def show(job_id: int) -> None:
+    """Status, progress, pinned inputs, outputs, error and the last log lines."""
+    _, factory = _factory()
+    with factory() as session:
+        job = _call(service.get_job, session, job_id)
+        events = service.events_since(session, job_id, max(0, job.last_event_seq - 20))
+        _, errors = service.frame_errors(session, job_id, limit=1)
+    click.echo(_line(job))
+    click.echo(f"params:  {json.dumps(job.params, sort_keys=True)}")
+    click.echo(f"outputs: {json.dumps(job.outputs, sort_keys=True)}")
+    if job.error:
+        click.echo(f"error:   {job.error}")
+    click.echo(f"frame errors: {errors}")
+    for event in events:
+        click.echo(f"  [{event.level}] {event.message}")
+
+
+@jobs.command()
+@click.argument("job_id", type=int)
+def cancel(job_id: int) -> None:
+    """Ask a job to stop (cooperative: between frames)."""
+    _, factory = _factory()
+    with session_scope(factory) as session:
+        job = _call(service.cancel_job, session, job_id, "cli")
+        click.echo(f"job {job_id}: {job.status}, cancel requested")
+
+
+@jobs.command()
+@click.argument("job_id", type=int)
+@click.option("--timeout", default=0.0, type=float, help="Seconds; 0 waits forever.")
+def wait(job_id: int, timeout: float) -> None:
+    """Print progress and log lines until the job ends; exit 1 unless it succeeded."""
+    _, factory = _factory()
+    status = follow(factory, job_id, timeout_s=timeout or None)
+    if status != "succeeded":
+        raise SystemExit(1)
+
+
+@jobs.command()
+@click.argument("job_id", type=int)
+def run(job_id: int) -> None:
+    """Run (or resume) a job in this process, without a server or worker."""
+    settings, factory = _factory()
+    with factory() as session:
+        _call(service.get_job, session, job_id)
+    if _run_following(settings, factory, job_id) != "succeeded":
+        raise SystemExit(1)
+
+
+@jobs.command()
+@click.argument("job_id", type=int)
+def resume(job_id: int) -> None:
+    """Send an unfinished job to the Celery workers again (plan and chunks are idempotent)."""
+    settings, factory = _factory()
+    with factory() as session:
+        job = _call(service.get_job, session, job_id)
+    if job.status in FINAL_JOB_STATUSES:
+        raise click.ClickException(f"job {job_id} already {job.status}")
+    if not settings.redis_url:
+        raise click.ClickException("no broker configured; use `ontolabel jobs run ID`")
+    dispatcher = CeleryDispatcher(settings)
+    dispatcher.enqueue_job(job_id)
+    dispatcher.close()
+    click.echo(f"job {job_id} sent again")
+
+
+def follow(
+    factory: sessionmaker[Session],
+    job_id: int,
+    *,
+    timeout_s: float | None = None,
+    runner: threading.Thread | None = None,
+) -> str:
+    """Echo log lines and progress until the job is final; returns the final status."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    runner_gone = False
+    after, shown = 0, ""
+    while True:
+        with factory() as session:
+            job = _call(service.get_job, session, job_id)
+            events = repository.events_after(session, job_id, after, 500)
+        for event in events:
+            after = event.seq
+            click.echo(f"[{event.level}] {event.message}")
+        progress = f"{job.status} {job.done}/{job.total}"
+        if progress != shown:
+            shown = progress
+            click.echo(f"job {job_id}: {progress}")
+        if job.status in FINAL_JOB_STATUSES and len(events) < 500:
+            if job.error:
+                click.echo(f"error: {job.error}", err=True)
+            return job.status
+        if runner_gone:
+            raise click.ClickException(f"job {job_id} stopped at {job.status}; see the log above")
+        runner_gone = runner is not None and not runner.is_alive()
+        if deadline is not None and time.monotonic() > deadline:
+            raise click.ClickException(f"job {job_id} still {job.status} after {timeout_s} s")
+        time.sleep(0.2 if runner else 0.5)
+
+
+def _run_following(settings: Settings, factory: sessionmaker[Session], job_id: int) -> str:
+    thread = threading.Thread(target=run_job_inline, args=(settings, job_id), daemon=True)
+    thread.start()
+    status = follow(factory, job_id, runner=thread)
+    thread.join()
+    return status
+
+
+def run_here(settings: Settings, kind: str, params: dict[str, Any], author: str) -> Job:
+    """Create a job and run it in this process, echoing progress (for other commands)."""
+    factory = session_factory_for(settings)
+    with session_scope(factory) as session:
+        job_id = _call(service.create_job, session, kind, params, author).id
+    _run_following(settings, factory, job_id)
+    with factory() as session:
+        return service.get_job(session, job_id)
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Turn a domain error into a one-line CLI error."""
+    try:
+        return fn(*args, **kwargs)
+    except OntolabelError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(worker)
+    cli.add_command(jobs)

@@ -1,0 +1,178 @@
+"""``ontolabel label``: pseudo-label a folder of frames without the server.
+
+The same code path as a ``pseudo_label`` job (plan / run_chunk / finish), run in this
+process by the jobs runner; torch loads only inside the command so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ontolabel.errors import OntolabelError
+
+
+def _scales(value: str) -> list[float]:
+    try:
+        scales = [float(s) for s in value.split(",") if s.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give scales like 0.5,1,1.5") from None
+    if not scales or any(s <= 0 for s in scales):
+        raise click.BadParameter("scales must be positive numbers")
+    return scales
+
+
+def _pinned_mapping(extra_file: Path, mapping_file: Path) -> dict[str, Any]:
+    """The mapping and taxonomies from files, as the job's inline pinned document."""
+    from ontolabel.domain.formats import decode_text
+    from ontolabel.domain.formats.native import dump_mapping, dump_taxonomy, load_mapping
+    from ontolabel.domain.formats.reference import read_labels_csv, read_mapping_csv
+    from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+
+    extra_text = decode_text(extra_file.read_bytes(), source=str(extra_file))
+    extra = read_labels_csv(extra_text, name=extra_file.stem, source=str(extra_file))
+    text = decode_text(mapping_file.read_bytes(), source=str(mapping_file))
+    if mapping_file.suffix.lower() == ".csv":
+        mapping = read_mapping_csv(
+            text, extra_taxonomy=extra.name, source_taxonomy="source", source=str(mapping_file)
+        ).mapping
+    else:
+        mapping = load_mapping(text, source=str(mapping_file))
+    source = Taxonomy(
+        name=mapping.source_taxonomy,
+        classes=tuple(
+            TaxonomyClass(id=r.source_id, name=r.source_name.strip()) for r in mapping.source_rows
+        ),
+    )
+    return {
+        "mapping": dump_mapping(mapping),
+        "extra": dump_taxonomy(extra),
+        "source": dump_taxonomy(source),
+        "description": {"file": str(mapping_file), "extra_labels": str(extra_file)},
+    }
+
+
+@click.command("label")
+@click.option(
+    "--model", "model", required=True, help="Registered model name, HF folder or checkpoint."
+)
+@click.option(
+    "--images", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True
+)
+@click.option(
+    "--labels", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True
+)
+@click.option(
+    "--extra",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="labels.csv of the extra taxonomy (the ids in the label PNGs).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Reference master_labels CSV or native YAML mapping onto the model's classes.",
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--scales", default="0.5,0.75,1,1.25,1.5,1.75,2", show_default=True)
+@click.option("--no-flip", is_flag=True, help="Skip the horizontal-flip views.")
+@click.option("--void-threshold", default=0.5, show_default=True, type=float)
+@click.option("--confidence-floor", default=0.0, show_default=True, type=float)
+@click.option("--batch-size", default=2, show_default=True, type=int)
+@click.option(
+    "--device", type=click.Choice(["cpu", "cuda"]), default=None, help="Default: cuda if present."
+)
+@click.option("--save-prediction", is_flag=True, help="Also write the argmax without priors.")
+@click.option(
+    "--soft-top-k", default=0, show_default=True, type=int, help="Also write top-k probabilities."
+)
+@click.option("--workers", default=2, show_default=True, type=int, help="Frame-loading processes.")
+@click.option("--chunk-frames", default=16, show_default=True, type=int)
+@click.option(
+    "--allow-pickle", is_flag=True, help="Load a .pth checkpoint's pickles (trusted files only)."
+)
+def label(
+    model: str,
+    images: Path,
+    labels: Path,
+    extra: Path,
+    mapping: Path,
+    out: Path,
+    scales: str,
+    no_flip: bool,
+    void_threshold: float,
+    confidence_floor: float,
+    batch_size: int,
+    device: str | None,
+    save_prediction: bool,
+    soft_top_k: int,
+    workers: int,
+    chunk_frames: int,
+    allow_pickle: bool,
+) -> None:
+    """Pseudo-label extra frames: teacher TTA softmax constrained by the mapping, then argmax.
+
+    Images and labels pair by path relative to their folder without extension; outputs
+    mirror the label paths under OUT (labels/a/b.png -> OUT/a/b.png) plus OUT/manifest.json.
+    """
+    from ontolabel.cli.jobs import run_here
+    from ontolabel.core.config import get_settings
+    from ontolabel.core.db import upgrade_database
+    from ontolabel.jobs.runner import session_factory_for
+    from ontolabel.models.service import find_model
+
+    base = get_settings()
+    out = out.expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    # This process may read the given folders and write OUT; the server's settings are untouched.
+    roots = os.pathsep.join(
+        filter(None, [base.data_roots, str(images.resolve()), str(labels.resolve()), str(out)])
+    )
+    settings = base.model_copy(update={"data_roots": roots})
+    try:
+        upgrade_database(settings.sqlalchemy_url)
+        with session_factory_for(settings)() as session:
+            record = find_model(session, model)
+        model_spec: dict[str, Any] = (
+            {"id": record.id} if record is not None else {"path": str(Path(model).expanduser())}
+        )
+        model_spec["allow_pickle"] = allow_pickle
+        params = {
+            "model": model_spec,
+            "images_dir": str(images.resolve()),
+            "labels_dir": str(labels.resolve()),
+            "mapping": {"pinned": _pinned_mapping(extra, mapping)},
+            "tta": {"scales": _scales(scales), "flip": not no_flip},
+            "options": {
+                "void_threshold": void_threshold,
+                "confidence_floor": confidence_floor,
+                "batch_size": batch_size,
+                "device": device,
+                "save_prediction": save_prediction,
+                "soft_top_k": soft_top_k,
+                "num_workers": workers,
+                "chunk_frames": chunk_frames,
+            },
+            "output_dir": str(out),
+        }
+        job = run_here(settings, "pseudo_label", params, "cli")
+    except OntolabelError as exc:
+        raise click.ClickException(exc.message) from None
+    if job.status != "succeeded":
+        raise click.ClickException(
+            f"job {job.id} {job.status}: {job.error or 'see ontolabel jobs show'}"
+        )
+    outputs = job.outputs or {}
+    click.echo(
+        f"labelled {outputs.get('labelled')} frame(s), {outputs.get('errors')} error(s) -> {out} "
+        f"(manifest: {outputs.get('manifest')})"
+    )
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to the root group."""
+    cli.add_command(label)

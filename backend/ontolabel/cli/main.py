@@ -1,0 +1,22 @@
+"""The ``ontolabel`` command: a thin client over the same services the API uses."""
+
+from __future__ import annotations
+
+import click
+
+from ontolabel import __version__
+from ontolabel.cli import catalog, datasets, jobs, labeling, ontology, server
+
+
+@click.group()
+@click.version_option(__version__, prog_name="ontolabel")
+def cli() -> None:
+    """Unify the label spaces of semantic-segmentation datasets."""
+
+
+for module in (ontology, server, datasets, labeling, catalog, jobs):
+    module.register(cli)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,82 @@
+"""Settings, read once from ``ONTOLABEL_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment; the embedded default needs none of them set."""
+
+    model_config = SettingsConfigDict(env_prefix="ONTOLABEL_", extra="ignore")
+
+    home: Path = Field(
+        default_factory=lambda: Path.home() / ".ontolabel",
+        description="Data directory: SQLite file, caches, default output root.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset = SQLite file in the home."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Celery broker; unset = jobs run in-process."
+    )
+    data_roots: str = Field(
+        default="",
+        description="Allowed dataset roots (os.pathsep-separated); the demo is always allowed.",
+    )
+    output_root: Path | None = Field(
+        default=None, description="Where jobs write pseudo-labels; unset = <home>/outputs."
+    )
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, description="Largest accepted upload.")
+    queue_prefix: str = Field(
+        default="ontolabel", description="Prefix of Celery queue names (cpu, gpu)."
+    )
+    visibility_timeout_s: int = Field(
+        default=3 * 3600, description="Redis redelivery timeout; keep well above a chunk's runtime."
+    )
+    max_deliveries: int = Field(default=3, description="A chunk delivered more often fails.")
+    job_lease_s: int = Field(
+        default=30,
+        description="A running chunk's lease; renewed every third of it, taken over once expired.",
+    )
+    extra_kind_modules: str = Field(
+        default="",
+        description="Comma-separated modules that register extra job kinds (plugins, tests).",
+    )
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'ontolabel.db'}"
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when running the single-process default (SQLite, no broker)."""
+        return self.redis_url is None
+
+    @property
+    def allowed_data_roots(self) -> list[Path]:
+        roots = [Path(p).expanduser() for p in self.data_roots.split(os.pathsep) if p.strip()]
+        return [*roots, self.demo_root]
+
+    @property
+    def demo_root(self) -> Path:
+        return self.home / "demo"
+
+    @property
+    def outputs(self) -> Path:
+        return self.output_root or self.home / "outputs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead."""
+    return Settings()

@@ -1,0 +1,85 @@
+"""Path safety: every client-supplied root or relative path is resolved here, once.
+
+A client never names a file by an arbitrary path. A dataset root must lie under one of
+``settings.allowed_data_roots``; a path inside a dataset is relative to its root. Both
+are refused (``Forbidden``) when they try to leave: ``..`` components, absolute paths,
+URL-encoded or double-encoded variants, backslashes, NUL bytes, a sibling that merely
+shares a prefix (``/data/ds2`` is not under ``/data/ds``) and symlinks that point out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+from ontolabel.errors import Forbidden
+
+_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _check_text(value: str, *, field: str) -> None:
+    """Refuse spellings that different layers could decode differently."""
+    if "\x00" in value:
+        raise Forbidden(f"{field} contains a NUL byte", field=field)
+    if "\\" in value:
+        raise Forbidden(f"{field} contains a backslash; use '/' as separator", field=field)
+    if _ENCODED.search(value):
+        decoded = unquote(unquote(value))
+        raise Forbidden(
+            f"{field} {value!r} is URL-encoded (decodes to {decoded!r}); send the plain path",
+            field=field,
+        )
+
+
+def _inside(path: Path, base: Path) -> bool:
+    return path == base or path.is_relative_to(base)
+
+
+def resolve_inside(base: Path, relative: str, *, field: str = "path") -> Path:
+    """``base / relative``, symlinks followed; ``Forbidden`` unless it stays in ``base``."""
+    _check_text(relative, field=field)
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or relative.startswith("~"):
+        raise Forbidden(f"{field} {relative!r} must be relative to the dataset root", field=field)
+    if ".." in pure.parts:
+        raise Forbidden(f"{field} {relative!r} may not contain '..'", field=field)
+    real_base = base.resolve()
+    target = (real_base / pure).resolve()
+    if not _inside(target, real_base):
+        raise Forbidden(
+            f"{field} {relative!r} leads outside the dataset root (a symlink pointing out?)",
+            field=field,
+        )
+    return target
+
+
+def resolve_data_root(
+    root: str | Path, allowed_roots: Sequence[Path], *, field: str = "root"
+) -> Path:
+    """A dataset root: absolute, existing, and inside one of ``allowed_roots`` once resolved."""
+    text = str(root)
+    _check_text(text, field=field)
+    pure = PurePosixPath(text)
+    if not pure.is_absolute():
+        raise Forbidden(f"{field} {text!r} must be an absolute path", field=field)
+    if ".." in pure.parts:
+        raise Forbidden(f"{field} {text!r} may not contain '..'", field=field)
+    target = Path(text).resolve()
+    allowed = [a.expanduser().resolve() for a in allowed_roots]
+    if not any(_inside(target, a) for a in allowed):
+        names = ", ".join(str(a) for a in allowed) or "(none configured)"
+        raise Forbidden(
+            f"{field} {text!r} is not under an allowed data root ({names}); "
+            "add its parent to ONTOLABEL_DATA_ROOTS",
+            field=field,
+        )
+    if not target.is_dir():
+        raise Forbidden(f"{field} {text!r} is not an existing directory", field=field)
+    return target
+
+
+def is_inside(path: Path, base: Path) -> bool:
+    """True when ``path`` (symlinks followed) lies under ``base``; for tree walks."""
+    return _inside(path.resolve(), base.resolve())

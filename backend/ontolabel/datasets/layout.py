@@ -1,0 +1,270 @@
+"""Where a dataset's frames are: globs, path patterns, presets, pairing image with label.
+
+No SQL here: a walk of the tree and pure matching, shared by the dry run and the
+index job. Globs are relative to the root (``**`` spans folders); a pattern is a regex
+with named groups ``split``, ``sequence``, ``camera``, ``frame`` matched against the
+path relative to the root. Image and label pair on their groups when both have a
+pattern, else on the path below the glob's fixed folder without the extension.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from ontolabel.core.paths import is_inside
+from ontolabel.domain.labels import LABEL_ENCODINGS, LabelEncoding
+from ontolabel.errors import InvalidInput
+
+GROUPS = ("split", "sequence", "camera", "frame")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How files are found and paired; stored on the dataset row."""
+
+    image_glob: str
+    label_glob: str | None = None
+    image_regex: str | None = None
+    label_regex: str | None = None
+    label_encoding: LabelEncoding = "id"
+
+
+PRESETS: dict[str, Layout] = {
+    "cityscapes": Layout(
+        image_glob="leftImg8bit/*/*/*_leftImg8bit.png",
+        label_glob="gtFine/*/*/*_gtFine_labelIds.png",
+        image_regex=r"leftImg8bit/(?P<split>[^/]+)/[^/]+/(?P<sequence>[^/]+_\d+)_(?P<frame>\d+)_leftImg8bit\.png",
+        label_regex=r"gtFine/(?P<split>[^/]+)/[^/]+/(?P<sequence>[^/]+_\d+)_(?P<frame>\d+)_gtFine_labelIds\.png",
+    ),
+    "apolloscape": Layout(
+        image_glob="*/ColorImage/*/*/*.jpg",
+        label_glob="*/Label/*/*/*_bin.png",
+        image_regex=(
+            r"(?P<split>[^/]+)/ColorImage/(?P<sequence>[^/]+)/Camera ?(?P<camera>\d+)/"
+            r"(?P<frame>[^/]+)_Camera_\d+\.jpg"
+        ),
+        label_regex=(
+            r"(?P<split>[^/]+)/Label/(?P<sequence>[^/]+)/Camera ?(?P<camera>\d+)/"
+            r"(?P<frame>[^/]+)_Camera_\d+_bin\.png"
+        ),
+    ),
+    "mapillary": Layout(
+        image_glob="*/images/*.jpg",
+        label_glob="*/labels/*.png",
+        image_regex=r"(?P<split>[^/]+)/images/(?P<frame>[^/]+)\.jpg",
+        label_regex=r"(?P<split>[^/]+)/labels/(?P<frame>[^/]+)\.png",
+        label_encoding="palette",
+    ),
+    "goose": Layout(
+        image_glob="images/*/*/*_windshield_vis.png",
+        label_glob="labels/*/*/*_labelids.png",
+        image_regex=(
+            r"images/(?P<split>[^/]+)/(?P<sequence>[^/]+)/(?P<frame>.+?)_(?P<camera>[^_/]+)_vis\.png"
+        ),
+        label_regex=(
+            r"labels/(?P<split>[^/]+)/(?P<sequence>[^/]+)/(?P<frame>.+?)_(?P<camera>[^_/]+)_labelids\.png"
+        ),
+    ),
+    "generic": Layout(image_glob="images/**/*.*", label_glob="labels/**/*.png"),
+}
+
+
+@lru_cache(maxsize=64)
+def glob_regex(glob: str) -> re.Pattern[str]:
+    """A glob relative to the root as an anchored regex (``**/`` = any folders, ``*`` in one)."""
+    out, i = [], 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+@lru_cache(maxsize=64)
+def fixed_folder(glob: str) -> str:
+    """The folders of ``glob`` before its first wildcard (``images/**/*.png`` → ``images``)."""
+    parts = []
+    for part in PurePosixPath(glob).parts[:-1]:
+        if any(c in part for c in "*?["):
+            break
+        parts.append(part)
+    return "/".join(parts)
+
+
+def compile_pattern(pattern: str | None, *, field: str) -> re.Pattern[str] | None:
+    if not pattern:
+        return None
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise InvalidInput(f"pattern {pattern!r} is not a valid regex: {exc}", field=field) from exc
+    unknown = set(compiled.groupindex) - set(GROUPS)
+    if unknown:
+        raise InvalidInput(
+            f"pattern group(s) {sorted(unknown)} unknown; use {', '.join(GROUPS)}", field=field
+        )
+    return compiled
+
+
+def validate_layout(layout: Layout) -> None:
+    """Refuse globs that could leave the root and patterns that do not compile."""
+    for field_name, glob in (("image_glob", layout.image_glob), ("label_glob", layout.label_glob)):
+        if glob is None:
+            continue
+        parts = PurePosixPath(glob).parts
+        if not glob or glob.startswith("/") or ".." in parts or "\\" in glob:
+            raise InvalidInput(
+                f"{field_name} {glob!r} must be a relative glob without '..'", field=field_name
+            )
+    compile_pattern(layout.image_regex, field="image_regex")
+    compile_pattern(layout.label_regex, field="label_regex")
+    if layout.label_encoding not in LABEL_ENCODINGS:
+        raise InvalidInput(
+            f"label encoding {layout.label_encoding!r} unknown; use one of {LABEL_ENCODINGS}",
+            field="label_encoding",
+        )
+
+
+@dataclass(frozen=True)
+class FileStat:
+    rel: str
+    size: int
+    mtime_ns: int
+
+
+def walk(root: Path) -> Iterator[FileStat]:
+    """Every regular file under ``root``, skipping links that lead out of it.
+
+    Plain strings, not pathlib: at 280k files pathlib's parsing costs more than the walk.
+    """
+    base = str(root.resolve())
+    cut = len(base) + 1
+    stack = [base]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink() and not is_inside(Path(entry.path), Path(base)):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            elif entry.is_file():
+                st = entry.stat()
+                yield FileStat(entry.path[cut:].replace(os.sep, "/"), st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class FrameFiles:
+    """A frame as found on disk: its files, groups and, if unpaired, why."""
+
+    key: str
+    image: FileStat | None = None
+    label: FileStat | None = None
+    groups: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None
+
+
+@dataclass
+class Scan:
+    """What a walk found: frames (paired or not) and files that matched a glob only."""
+
+    frames: list[FrameFiles]
+    images: int = 0
+    labels: int = 0
+    off_pattern: list[str] = field(default_factory=list)
+
+    @property
+    def paired(self) -> int:
+        return sum(1 for f in self.frames if f.image and f.label)
+
+    @property
+    def unpaired(self) -> list[FrameFiles]:
+        return [f for f in self.frames if f.problem]
+
+
+def _default_groups(rel_key: str) -> dict[str, str]:
+    folder, _, name = rel_key.rpartition("/")
+    return {"sequence": folder, "frame": name}
+
+
+def _stem_key(rel: str, glob: str) -> str:
+    folder = fixed_folder(glob)
+    below = rel[len(folder) + 1 :] if folder and rel.startswith(folder + "/") else rel
+    stem, dot, ext = below.rpartition(".")
+    return stem if dot and "/" not in ext else below
+
+
+def _groups_key(groups: dict[str, str]) -> str:
+    return "|".join(groups.get(g, "") for g in GROUPS)
+
+
+def scan(root: Path, layout: Layout) -> Scan:
+    """Walk ``root`` once and pair every image with its label."""
+    image_glob = glob_regex(layout.image_glob)
+    label_glob = glob_regex(layout.label_glob) if layout.label_glob else None
+    image_re = compile_pattern(layout.image_regex, field="image_regex")
+    label_re = compile_pattern(layout.label_regex, field="label_regex")
+    by_groups = image_re is not None and label_re is not None
+    frames: dict[str, FrameFiles] = {}
+    result = Scan(frames=[])
+    for stat in walk(root):
+        if image_glob.match(stat.rel):
+            role, pattern, glob = "image", image_re, layout.image_glob
+            result.images += 1
+        elif label_glob is not None and label_glob.match(stat.rel):
+            role, pattern, glob = "label", label_re, layout.label_glob or ""
+            result.labels += 1
+        else:
+            continue
+        groups: dict[str, str] = {}
+        if pattern is not None:
+            m = pattern.fullmatch(stat.rel) or pattern.search(stat.rel)
+            if m is None:
+                result.off_pattern.append(stat.rel)
+                continue
+            groups = {k: v for k, v in m.groupdict().items() if v is not None}
+        stem = _stem_key(stat.rel, glob)
+        key = _groups_key(groups) if by_groups else stem
+        entry = frames.setdefault(key, FrameFiles(key=key))
+        if role == "image":
+            if entry.image is not None:
+                entry.problem = f"two images share the key {key!r}: {entry.image.rel}, {stat.rel}"
+                continue
+            entry.image = stat
+            entry.groups = groups or entry.groups or _default_groups(stem)
+        else:
+            if entry.label is not None:
+                entry.problem = f"two labels share the key {key!r}: {entry.label.rel}, {stat.rel}"
+                continue
+            entry.label = stat
+            if not entry.groups:
+                entry.groups = groups or _default_groups(stem)
+    for entry in frames.values():
+        if entry.problem:
+            continue
+        if entry.image is None and entry.label is not None:
+            entry.problem = f"missing partner: label {entry.label.rel} has no image"
+        elif entry.label is None and label_glob is not None and entry.image is not None:
+            entry.problem = f"missing partner: image {entry.image.rel} has no label"
+    result.frames = sorted(frames.values(), key=lambda f: f.key)
+    return result

@@ -1,0 +1,289 @@
+"""The native, reviewable text format (YAML) for taxonomies and mappings.
+
+One class or one mapping row per entry, keys in a fixed order, fields left out when
+they hold their default; ``load(dump(x)) == x`` and ``dump(load(text)) == text`` for
+text that ``dump`` wrote. A leading ``#`` comment block (licence notice) is allowed and
+ignored by the loader. Mapping cells are kept verbatim, stray spaces included.
+
+Layout::
+
+    kind: taxonomy            kind: mapping
+    name: cityscapes          extra_taxonomy: bdd
+    description: ''           source_taxonomy: cityscapes
+    classes:                  rows:
+    - {id: 0, name: road}     - id: 0
+                                name: road
+                                extra: [road]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ontolabel.domain.formats import FormatError
+from ontolabel.domain.mapping import Mapping, MappingRow
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+
+_LINE = "__line__"
+_KEY_LINES = "__key_lines__"
+
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader (libyaml when present) recording each mapping's line under ``__line__``."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    result: dict[Any, Any] = {}
+    key_lines: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise FormatError(
+                f"key {key!r} given twice",
+                file=loader.name,
+                line=key_node.start_mark.line + 1,
+                field=str(key),
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        key_lines[key] = key_node.start_mark.line + 1
+    result[_LINE] = node.start_mark.line + 1
+    result[_KEY_LINES] = key_lines
+    return result
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def _load(text: str, source: str, kind: str) -> dict[str, Any]:
+    loader = _LineLoader(text)
+    loader.name = source
+    try:
+        doc = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise FormatError(
+            f"malformed YAML: {exc.problem}",
+            file=source,
+            line=mark.line + 1 if mark else None,
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise FormatError(f"malformed YAML: {exc}", file=source) from exc
+    finally:
+        loader.dispose()
+    if not isinstance(doc, dict):
+        raise FormatError(f"expected a {kind} document (a mapping of keys)", file=source, line=1)
+    if doc.get("kind") != kind:
+        raise FormatError(
+            f"expected 'kind: {kind}', got {doc.get('kind')!r}",
+            file=source,
+            line=doc[_LINE],
+            field="kind",
+        )
+    return doc
+
+
+def _check_keys(entry: dict[str, Any], allowed: set[str], required: set[str], source: str) -> int:
+    line: int = entry.get(_LINE, 0)
+    keys = set(entry) - {_LINE, _KEY_LINES}
+    for key in sorted(keys - allowed, key=str):
+        raise FormatError(
+            f"unknown key {key!r}; expected one of {sorted(allowed)}",
+            file=source,
+            line=line,
+            field=str(key),
+        )
+    for key in sorted(required - keys):
+        raise FormatError(f"missing key {key!r}", file=source, line=line, field=key)
+    return line
+
+
+def _typed(
+    value: Any, types: type | tuple[type, ...], *, source: str, line: int, field: str
+) -> Any:
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        ok = False
+    else:
+        ok = isinstance(value, types)
+    if not ok:
+        raise FormatError(
+            f"{field} has the wrong type ({type(value).__name__}: {value!r})",
+            file=source,
+            line=line,
+            field=field,
+        )
+    return value
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    """Readable UTF-8 YAML; escaped ASCII when PyYAML would not read its own text back.
+
+    (PyYAML's emitter mangles a few code points, e.g. U+0085, when it writes them raw.)
+    """
+    options: dict[str, Any] = {"sort_keys": False, "default_flow_style": None, "width": 10_000}
+    text = yaml.safe_dump(doc, allow_unicode=True, **options)
+    if yaml.load(text, Loader=_BaseLoader) != doc:
+        text = yaml.safe_dump(doc, allow_unicode=False, **options)
+    return text
+
+
+# --- taxonomy -----------------------------------------------------------------------
+
+
+def _class_entry(c: TaxonomyClass) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": c.id, "name": c.name}
+    if c.train_id is not None:
+        entry["train_id"] = c.train_id
+    if c.color is not None:
+        entry["color"] = c.color
+    if c.category is not None:
+        entry["category"] = c.category
+    if c.ignore:
+        entry["ignore"] = True
+    return entry
+
+
+def dump_taxonomy(t: Taxonomy) -> str:
+    """Serialise a taxonomy (one flow-style line per class)."""
+    return _dump(
+        {
+            "kind": "taxonomy",
+            "name": t.name,
+            "description": t.description,
+            "classes": [_class_entry(c) for c in t.classes],
+        }
+    )
+
+
+def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
+    """Parse :func:`dump_taxonomy` output; duplicate ids are a :class:`FormatError`.
+
+    Duplicate names are accepted (CamVid, RUGD have them); lint reports them.
+    """
+    doc = _load(text, source, "taxonomy")
+    top = _check_keys(doc, {"kind", "name", "description", "classes"}, {"name", "classes"}, source)
+    name = _typed(doc["name"], str, source=source, line=top, field="name")
+    description = _typed(
+        doc.get("description", ""), str, source=source, line=top, field="description"
+    )
+    entries = _typed(doc["classes"], list, source=source, line=top, field="classes")
+    classes: list[TaxonomyClass] = []
+    ids: dict[int, int] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise FormatError(
+                "each class must be a mapping", file=source, line=top, field="classes"
+            )
+        line = _check_keys(
+            entry, {"id", "name", "train_id", "color", "category", "ignore"}, {"id", "name"}, source
+        )
+        c = TaxonomyClass(
+            id=_typed(entry["id"], int, source=source, line=line, field="id"),
+            name=_typed(entry["name"], str, source=source, line=line, field="name"),
+            train_id=_typed(
+                entry.get("train_id"), (int, type(None)), source=source, line=line, field="train_id"
+            ),
+            color=_typed(
+                entry.get("color"), (str, type(None)), source=source, line=line, field="color"
+            ),
+            category=_typed(
+                entry.get("category"), (str, type(None)), source=source, line=line, field="category"
+            ),
+            ignore=_typed(
+                entry.get("ignore", False), bool, source=source, line=line, field="ignore"
+            ),
+        )
+        if c.id in ids:
+            raise FormatError(
+                f"duplicate class id {c.id} (first on line {ids[c.id]})",
+                file=source,
+                line=line,
+                field="id",
+            )
+        ids[c.id] = line
+        classes.append(c)
+    return Taxonomy(name=name, classes=tuple(classes), description=description)
+
+
+# --- mapping ------------------------------------------------------------------------
+
+
+def dump_mapping(m: Mapping) -> str:
+    """Serialise a mapping (rows in order, cells verbatim)."""
+    return _dump(
+        {
+            "kind": "mapping",
+            "extra_taxonomy": m.extra_taxonomy,
+            "source_taxonomy": m.source_taxonomy,
+            "rows": [
+                {"id": r.source_id, "name": r.source_name, "extra": list(r.extra_labels)}
+                for r in m.rows
+            ],
+        }
+    )
+
+
+def load_mapping_with_lines(
+    text: str, *, source: str = "<upload>"
+) -> tuple[Mapping, tuple[int, ...]]:
+    """Parse a native mapping and return the file line of each row's labels (for lint)."""
+    doc = _load(text, source, "mapping")
+    top = _check_keys(
+        doc,
+        {"kind", "extra_taxonomy", "source_taxonomy", "rows"},
+        {"extra_taxonomy", "source_taxonomy", "rows"},
+        source,
+    )
+    extra = _typed(doc["extra_taxonomy"], str, source=source, line=top, field="extra_taxonomy")
+    src = _typed(doc["source_taxonomy"], str, source=source, line=top, field="source_taxonomy")
+    entries = _typed(doc["rows"], list, source=source, line=top, field="rows")
+    rows: list[MappingRow] = []
+    lines: list[int] = []
+    seen: dict[int, int] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise FormatError("each row must be a mapping", file=source, line=top, field="rows")
+        line = _check_keys(entry, {"id", "name", "extra"}, {"id", "name"}, source)
+        source_id = _typed(entry["id"], int, source=source, line=line, field="id")
+        if source_id in seen:
+            raise FormatError(
+                f"duplicate source class id {source_id} (first on line {seen[source_id]})",
+                file=source,
+                line=line,
+                field="id",
+            )
+        seen[source_id] = line
+        labels = _typed(entry.get("extra", []), list, source=source, line=line, field="extra")
+        for label in labels:
+            _typed(label, str, source=source, line=line, field="extra")
+        rows.append(
+            MappingRow(
+                source_id=source_id,
+                source_name=_typed(entry["name"], str, source=source, line=line, field="name"),
+                extra_labels=tuple(labels),
+            )
+        )
+        lines.append(entry[_KEY_LINES].get("extra", line))
+    return Mapping(extra_taxonomy=extra, source_taxonomy=src, rows=tuple(rows)), tuple(lines)
+
+
+def load_mapping(text: str, *, source: str = "<upload>") -> Mapping:
+    """Parse :func:`dump_mapping` output."""
+    return load_mapping_with_lines(text, source=source)[0]
+
+
+__all__ = [
+    "dump_mapping",
+    "dump_taxonomy",
+    "load_mapping",
+    "load_mapping_with_lines",
+    "load_taxonomy",
+]

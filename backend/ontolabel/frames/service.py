@@ -1,0 +1,184 @@
+"""Serving a frame's pixels by frame id: image, colourised label, overlay, thumbnail.
+
+A client only ever names a frame id; the file path comes from the frame row and is
+re-checked against the dataset root (``core.paths``) on every read, so a symlink swapped
+in after indexing cannot lead out. Decoding goes through ``domain.labels`` (bomb limit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ontolabel.core.config import Settings
+from ontolabel.core.paths import resolve_data_root, resolve_inside
+from ontolabel.datasets.tables import Dataset, Frame, FrameLabel
+from ontolabel.domain.labels import (
+    LabelDecodeError,
+    LabelEncoding,
+    color_table,
+    colorize,
+    decode_label,
+    image_size,
+    open_image,
+    palette_lut,
+)
+from ontolabel.errors import InvalidInput, NotFound
+from ontolabel.taxonomies.tables import TaxonomyClassRecord
+
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Bytes to send with their media type and a validator for conditional requests."""
+
+    body: bytes
+    media_type: str
+    etag: str
+
+
+def get_frame(session: Session, frame_id: int) -> tuple[Frame, Dataset]:
+    frame = session.get(Frame, frame_id)
+    if frame is None:
+        raise NotFound(f"frame {frame_id} does not exist", frame=frame_id)
+    dataset = session.get(Dataset, frame.dataset_id)
+    assert dataset is not None
+    return frame, dataset
+
+
+def frame_histogram(session: Session, frame_id: int) -> dict[int, int]:
+    rows = session.execute(
+        select(FrameLabel.label_id, FrameLabel.pixels).where(FrameLabel.frame_id == frame_id)
+    )
+    return {int(a): int(b) for a, b in rows}
+
+
+def _file(settings: Settings, dataset: Dataset, frame: Frame, which: str) -> Path:
+    rel = frame.image_path if which == "image" else frame.label_path
+    if rel is None:
+        raise NotFound(f"frame {frame.id} has no {which} file", frame=frame.id)
+    root = resolve_data_root(dataset.root, settings.allowed_data_roots)
+    path = resolve_inside(root, rel)
+    if not path.is_file():
+        raise NotFound(f"frame {frame.id}: {which} file {rel} is gone; re-index", frame=frame.id)
+    return path
+
+
+def _etag(frame: Frame, *parts: object) -> str:
+    key = "|".join(
+        str(p)
+        for p in (
+            frame.id, frame.image_size, frame.image_mtime_ns, frame.label_size,
+            frame.label_mtime_ns, *parts,
+        )
+    )  # fmt: skip
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def _decode_failed(frame: Frame, exc: LabelDecodeError) -> InvalidInput:
+    return InvalidInput(f"frame {frame.id} ({frame.key}): {exc}", frame=frame.id)
+
+
+def _lut(session: Session, dataset: Dataset) -> tuple[np.ndarray, dict[int, int]]:
+    classes = {
+        c.class_id: c.color
+        for c in session.scalars(
+            select(TaxonomyClassRecord).where(
+                TaxonomyClassRecord.taxonomy_id == dataset.taxonomy_id
+            )
+        )
+    }
+    return palette_lut(classes), color_table(classes)
+
+
+def _png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _rgb(settings: Settings, dataset: Dataset, frame: Frame) -> np.ndarray:
+    try:
+        with open_image(_file(settings, dataset, frame, "image")) as image:
+            return np.asarray(image.convert("RGB"))
+    except LabelDecodeError as exc:
+        raise _decode_failed(frame, exc) from exc
+
+
+def _label_rgb(session: Session, settings: Settings, dataset: Dataset, frame: Frame) -> np.ndarray:
+    lut, colors = _lut(session, dataset)
+    encoding: LabelEncoding = dataset.label_encoding  # type: ignore[assignment]
+    try:
+        with open_image(_file(settings, dataset, frame, "label")) as label:
+            ids = decode_label(label, encoding, colors)
+    except LabelDecodeError as exc:
+        raise _decode_failed(frame, exc) from exc
+    return colorize(ids, lut)
+
+
+def image(session: Session, settings: Settings, frame_id: int) -> Rendered:
+    """The image file as stored (its header is checked against the bomb limit first)."""
+    frame, dataset = get_frame(session, frame_id)
+    path = _file(settings, dataset, frame, "image")
+    try:
+        image_size(path)
+    except LabelDecodeError as exc:
+        raise _decode_failed(frame, exc) from exc
+    media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return Rendered(path.read_bytes(), media, _etag(frame, "image"))
+
+
+def label(session: Session, settings: Settings, frame_id: int) -> Rendered:
+    """The label in the taxonomy's colours (fallback colours for unnamed ids)."""
+    frame, dataset = get_frame(session, frame_id)
+    return Rendered(
+        _png(_label_rgb(session, settings, dataset, frame)), "image/png", _etag(frame, "label")
+    )
+
+
+def overlay(session: Session, settings: Settings, frame_id: int, alpha: float) -> Rendered:
+    """Image blended with the coloured label: ``(1 - alpha) * image + alpha * label``."""
+    frame, dataset = get_frame(session, frame_id)
+    rgb = _rgb(settings, dataset, frame)
+    colours = _label_rgb(session, settings, dataset, frame)
+    if colours.shape[:2] != rgb.shape[:2]:
+        resized = Image.fromarray(colours).resize(
+            (rgb.shape[1], rgb.shape[0]), Image.Resampling.NEAREST
+        )
+        colours = np.asarray(resized)
+    blend = (rgb.astype(np.float32) * (1 - alpha) + colours.astype(np.float32) * alpha).astype(
+        np.uint8
+    )
+    return Rendered(_png(blend), "image/png", _etag(frame, "overlay", alpha))
+
+
+def thumbnail(session: Session, settings: Settings, frame_id: int, size: int) -> Rendered:
+    """A JPEG at most ``size`` px wide/high, cached under ``settings.cache_dir``."""
+    frame, dataset = get_frame(session, frame_id)
+    etag = _etag(frame, "thumbnail", size)
+    cached = settings.cache_dir / "thumbnails" / f"{frame.id}-{etag.strip(chr(34))}.jpg"
+    if cached.is_file():
+        return Rendered(cached.read_bytes(), "image/jpeg", etag)
+    picture = Image.fromarray(_rgb(settings, dataset, frame))
+    picture.thumbnail((size, size))
+    buf = io.BytesIO()
+    picture.save(buf, format="JPEG", quality=85)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, cached)
+    return Rendered(buf.getvalue(), "image/jpeg", etag)

@@ -1,0 +1,138 @@
+"""The contract between the job system and the work it runs.
+
+A *job kind* (``index``, ``preview``, ``pseudo_label``, ``train``, ``evaluate``) is
+plain code: ``plan`` splits a job's parameters into chunks (JSON-serialisable dicts,
+a few minutes of work each), ``run_chunk`` does one chunk idempotently, and the
+optional ``finish`` runs once after the last chunk (e.g. to write a manifest). The
+job system (Celery on Redis, or the in-process runner) owns delivery, leases,
+retries, cancellation and progress bookkeeping; kinds never touch Celery.
+
+A chunk may run more than once (a killed worker's chunk is redelivered), so
+``run_chunk`` skips units whose output exists and is complete, writes each file to
+a temporary name in the same folder and ``os.replace``s it, and raises only for
+errors that should retry the whole chunk (a bad frame is ``ctx.frame_error``; an
+``ontolabel.errors`` error, e.g. ``InvalidInput``, fails the job at once, unretried).
+The job system's lease ensures two live copies of one chunk never run at once.
+
+Kinds that need torch live in the worker package and register when it is imported,
+so the API process, which only creates job rows, never imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ontolabel.core.config import Settings
+
+JSON = dict[str, Any]
+
+
+class JobContext(Protocol):
+    """What a kind's code may use while it runs on a worker."""
+
+    job_id: int
+    settings: Settings
+    session_factory: sessionmaker[Session]
+
+    @property
+    def output_dir(self) -> Path:
+        """``<output root>/<job id>``: where this job's files go (created on demand)."""
+        ...
+
+    def log(self, message: str, level: str = "info") -> None:
+        """Append a line to the job's log (streamed to clients)."""
+        ...
+
+    def advance(self, done: int = 1) -> None:
+        """Count ``done`` more units (frames) as finished; drives job progress.
+
+        Count every unit of the chunk, also those skipped because their output
+        already exists: a redelivered chunk's count restarts from zero.
+        """
+        ...
+
+    def frame_error(self, frame: str, message: str) -> None:
+        """Record a per-frame error (frame key or relative path); the job goes on."""
+        ...
+
+    def is_cancelled(self) -> bool:
+        """True once the job was cancelled or failed, this copy lost its lease, or the
+        process is shutting down; check between frames and then just return (no raise):
+        the job system decides what becomes of the chunk."""
+        ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``plan`` returns: chunk parameter dicts and the total unit count."""
+
+    chunks: list[JSON]
+    total: int
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    queue: Literal["cpu", "gpu"]
+    plan: Callable[[JobContext, JSON], Plan]
+    run_chunk: Callable[[JobContext, JSON], None]
+    finish: Callable[[JobContext, JSON], JSON] | None = None
+    """Returns the job's outputs (stored on the job row)."""
+
+
+_REGISTRY: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def registered_kind_names() -> list[str]:
+    """Kinds registered in this process so far (the API process sees no torch kinds)."""
+    return sorted(_REGISTRY)
+
+
+# Where each product kind registers, so a worker imports only what a job needs: an
+# ``index`` job must not pay for importing torch.
+KIND_MODULES = {
+    "index": "ontolabel.datasets.indexing",
+    "preview": "ontolabel_worker.kinds",
+    "pseudo_label": "ontolabel_worker.kinds",
+    "evaluate": "ontolabel_worker.kinds",
+    "train": "ontolabel_worker.kinds",
+}
+
+
+def get_kind(name: str) -> JobKind:
+    """The kind named ``name``, importing the module that registers it on first use."""
+    if name not in _REGISTRY and name in KIND_MODULES:
+        _import_if_present(KIND_MODULES[name])
+    if name not in _REGISTRY:
+        load_all_kinds()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown job kind {name!r}; known: {sorted(_REGISTRY)}") from None
+
+
+def load_all_kinds() -> None:
+    """Import every module that registers kinds (worker side only: pulls in torch)."""
+    for module in dict.fromkeys(KIND_MODULES.values()):
+        _import_if_present(module)
+
+
+def _import_if_present(module: str) -> None:
+    """Import ``module``; a missing one (no worker package here) is not an error."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise

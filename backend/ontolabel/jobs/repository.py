@@ -1,0 +1,372 @@
+"""Every query of the jobs domain.
+
+The execution steps (leases, progress, final transitions) are single conditional
+UPDATEs so two workers racing on one row cannot both win.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ontolabel.jobs.tables import (
+    FINAL_CHUNK_STATUSES,
+    FINAL_JOB_STATUSES,
+    Job,
+    JobChunk,
+    JobEvent,
+    JobFrameError,
+    utcnow,
+)
+
+ACTIVE_JOB_STATUSES = ("queued", "planning", "running")
+
+
+def _update(session: Session, statement: Any) -> Any:
+    """Run a bulk UPDATE; callers re-read rows, so no in-session synchronisation."""
+    return session.execute(statement, execution_options={"synchronize_session": False})
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+def get_job(session: Session, job_id: int) -> Job | None:
+    return session.get(Job, job_id)
+
+
+def list_jobs(
+    session: Session, *, kind: str | None, status: str | None, offset: int, limit: int
+) -> tuple[list[Job], int]:
+    query = select(Job)
+    if kind:
+        query = query.where(Job.kind == kind)
+    if status:
+        query = query.where(Job.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Job.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def active_job_ids(session: Session) -> list[int]:
+    """Jobs a runner should (re)start: not final yet."""
+    query = select(Job.id).where(Job.status.in_(ACTIVE_JOB_STATUSES)).order_by(Job.id)
+    return list(session.scalars(query).all())
+
+
+def events_after(session: Session, job_id: int, after_seq: int, limit: int) -> list[JobEvent]:
+    query = (
+        select(JobEvent)
+        .where(JobEvent.job_id == job_id, JobEvent.seq > after_seq)
+        .order_by(JobEvent.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query).all())
+
+
+def frame_errors(
+    session: Session, job_id: int, *, offset: int, limit: int
+) -> tuple[list[JobFrameError], int]:
+    where = JobFrameError.job_id == job_id
+    total = session.scalar(select(func.count()).where(where)) or 0
+    query = select(JobFrameError).where(where).order_by(JobFrameError.id)
+    return list(session.scalars(query.offset(offset).limit(limit)).all()), total
+
+
+def chunks_of(session: Session, job_id: int) -> list[JobChunk]:
+    query = select(JobChunk).where(JobChunk.job_id == job_id).order_by(JobChunk.index)
+    return list(session.scalars(query).all())
+
+
+def unfinished_chunk_ids(session: Session, job_id: int) -> list[int]:
+    query = (
+        select(JobChunk.id)
+        .where(JobChunk.job_id == job_id, JobChunk.status.not_in(FINAL_CHUNK_STATUSES))
+        .order_by(JobChunk.index)
+    )
+    return list(session.scalars(query).all())
+
+
+# -- writing: jobs, log, frame errors ---------------------------------------------------
+
+
+def add_job(session: Session, kind: str, params: dict[str, Any], created_by: str) -> Job:
+    job = Job(kind=kind, params=params, outputs={}, created_by=created_by)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def append_event(session: Session, job_id: int, level: str, message: str) -> int:
+    """Add a log line; the per-job counter on the job row hands out ``seq`` atomically."""
+    seq = _update(
+        session,
+        update(Job)
+        .where(Job.id == job_id)
+        .values(last_event_seq=Job.last_event_seq + 1)
+        .returning(Job.last_event_seq),
+    ).scalar_one()
+    session.add(JobEvent(job_id=job_id, seq=seq, level=level, message=message, time=utcnow()))
+    session.flush()
+    return int(seq)
+
+
+def record_frame_error(session: Session, job_id: int, frame: str, message: str) -> None:
+    """Keep one error per frame: a redelivered chunk overwrites, never duplicates."""
+    existing = session.scalar(
+        select(JobFrameError).where(JobFrameError.job_id == job_id, JobFrameError.frame == frame)
+    )
+    if existing is None:
+        session.add(JobFrameError(job_id=job_id, frame=frame, message=message, time=utcnow()))
+    else:
+        existing.message = message
+        existing.time = utcnow()
+    session.flush()
+
+
+def request_cancel(session: Session, job_id: int) -> None:
+    """Cancel a job no worker has picked up at once; flag the others for the worker."""
+    now = utcnow()
+    _update(
+        session,
+        update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(status="cancelled", cancel_requested=True, finished_at=now, updated_at=now),
+    )
+    _update(
+        session,
+        update(Job)
+        .where(Job.id == job_id, Job.status.not_in(FINAL_JOB_STATUSES))
+        .values(cancel_requested=True, updated_at=now),
+    )
+
+
+def finalize_job(
+    session: Session,
+    job_id: int,
+    status: str,
+    *,
+    error: str | None = None,
+    outputs: dict[str, Any] | None = None,
+    owner: str | None = None,
+) -> bool:
+    """Move a job to a final status once; False if it already was final (or not ours)."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": status,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    if error is not None:
+        values["error"] = error
+    if outputs is not None:
+        values["outputs"] = outputs
+    query = update(Job).where(Job.id == job_id, Job.status.not_in(FINAL_JOB_STATUSES))
+    if owner is not None:
+        query = query.where(Job.lease_owner == owner)
+    return _update(session, query.values(**values)).rowcount == 1
+
+
+# -- leases ----------------------------------------------------------------------------
+
+
+def _lease_free(column_owner: Any, column_expires: Any, now: datetime) -> Any:
+    return or_(column_owner.is_(None), column_expires < now)
+
+
+def claim_planning(session: Session, job_id: int, owner: str, lease_s: int) -> bool:
+    """Take the job's plan step: a queued job, or one whose planner died."""
+    now = utcnow()
+    result = _update(
+        session,
+        update(Job)
+        .where(
+            Job.id == job_id,
+            Job.cancel_requested.is_(False),
+            or_(
+                Job.status == "queued",
+                and_(
+                    Job.status == "planning",
+                    _lease_free(Job.lease_owner, Job.lease_expires_at, now),
+                ),
+            ),
+        )
+        .values(
+            status="planning",
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            started_at=func.coalesce(Job.started_at, now),
+            updated_at=now,
+        ),
+    )
+    return result.rowcount == 1
+
+
+def store_plan(
+    session: Session, job_id: int, owner: str, chunks: list[dict[str, Any]], total: int
+) -> bool:
+    """Save the chunks and start the job in the planner's transaction."""
+    now = utcnow()
+    started = _update(
+        session,
+        update(Job)
+        .where(Job.id == job_id, Job.status == "planning", Job.lease_owner == owner)
+        .values(
+            status="running",
+            total=total,
+            done=0,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        ),
+    )
+    if started.rowcount != 1:
+        return False
+    session.add_all(
+        JobChunk(job_id=job_id, index=i, params=params) for i, params in enumerate(chunks)
+    )
+    session.flush()
+    return True
+
+
+def claim_finish(session: Session, job_id: int, owner: str, lease_s: int) -> bool:
+    """Take the job's finish step: running, every chunk done, nobody finishing it now."""
+    now = utcnow()
+    not_done = (
+        select(JobChunk.id).where(JobChunk.job_id == job_id, JobChunk.status != "done").exists()
+    )
+    result = _update(
+        session,
+        update(Job)
+        .where(
+            Job.id == job_id,
+            Job.status == "running",
+            Job.cancel_requested.is_(False),
+            _lease_free(Job.lease_owner, Job.lease_expires_at, now),
+            ~not_done,
+        )
+        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_s)),
+    )
+    return result.rowcount == 1
+
+
+def claim_chunk(session: Session, chunk_id: int, owner: str, lease_s: int) -> JobChunk | None:
+    """Take a chunk's lease if free or expired; count the delivery; reset its progress.
+
+    The chunk's earlier progress is dropped because the new copy counts every unit
+    again (kinds call ``advance`` for skipped, already-written frames too).
+    """
+    now = utcnow()
+    result = _update(
+        session,
+        update(JobChunk)
+        .where(
+            JobChunk.id == chunk_id,
+            JobChunk.status.in_(("pending", "running")),
+            _lease_free(JobChunk.lease_owner, JobChunk.lease_expires_at, now),
+        )
+        .values(
+            status="running",
+            deliveries=JobChunk.deliveries + 1,
+            done=0,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            started_at=now,
+        ),
+    )
+    if result.rowcount != 1:
+        return None
+    chunk = session.get(JobChunk, chunk_id, populate_existing=True)
+    assert chunk is not None
+    sync_progress(session, chunk.job_id)
+    return chunk
+
+
+def renew_job_lease(session: Session, job_id: int, owner: str, lease_s: int) -> bool:
+    """Heartbeat of a plan or finish step."""
+    result = _update(
+        session,
+        update(Job)
+        .where(Job.id == job_id, Job.lease_owner == owner)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)),
+    )
+    return result.rowcount == 1
+
+
+def renew_chunk_lease(session: Session, chunk_id: int, owner: str, lease_s: int) -> bool:
+    """Heartbeat; False means another copy took the chunk over."""
+    result = _update(
+        session,
+        update(JobChunk)
+        .where(JobChunk.id == chunk_id, JobChunk.lease_owner == owner)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)),
+    )
+    return result.rowcount == 1
+
+
+def end_chunk(
+    session: Session,
+    chunk_id: int,
+    owner: str,
+    status: str,
+    *,
+    error: str | None = None,
+    uncount_delivery: bool = False,
+) -> bool:
+    """Release the lease with ``status`` (done/failed/cancelled, or pending to retry)."""
+    values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_expires_at": None}
+    if status in FINAL_CHUNK_STATUSES:
+        values["finished_at"] = utcnow()
+    if error is not None:
+        values["error"] = error
+    if uncount_delivery:
+        values["deliveries"] = JobChunk.deliveries - 1
+    result = _update(
+        session,
+        update(JobChunk)
+        .where(JobChunk.id == chunk_id, JobChunk.lease_owner == owner)
+        .values(**values),
+    )
+    return result.rowcount == 1
+
+
+def advance_chunk(session: Session, chunk_id: int, owner: str, done: int) -> None:
+    _update(
+        session,
+        update(JobChunk)
+        .where(JobChunk.id == chunk_id, JobChunk.lease_owner == owner)
+        .values(done=JobChunk.done + done),
+    )
+
+
+def advance_job(session: Session, job_id: int, done: int) -> None:
+    _update(session, update(Job).where(Job.id == job_id).values(done=Job.done + done))
+
+
+def sync_progress(session: Session, job_id: int) -> None:
+    """Job progress = sum of its chunks' progress (self-healing after redelivery)."""
+    chunk_sum = (
+        select(func.coalesce(func.sum(JobChunk.done), 0))
+        .where(JobChunk.job_id == job_id)
+        .scalar_subquery()
+    )
+    _update(
+        session, update(Job).where(Job.id == job_id).values(done=chunk_sum, updated_at=utcnow())
+    )
+
+
+def running_chunk_count(session: Session, job_id: int) -> int:
+    query = select(func.count()).where(JobChunk.job_id == job_id, JobChunk.status == "running")
+    return session.scalar(query) or 0
+
+
+def job_state(session: Session, job_id: int) -> tuple[str, bool] | None:
+    """(status, cancel_requested), read fresh."""
+    row = session.execute(
+        select(Job.status, Job.cancel_requested).where(Job.id == job_id)
+    ).one_or_none()
+    return None if row is None else (row[0], bool(row[1]))

@@ -1,0 +1,144 @@
+"""HTTP routes for jobs: parse, call the service, return a schema.
+
+The router's lifespan owns the job dispatcher of the app: Celery when a broker is
+configured, else the in-process pool, which also resumes unfinished jobs at startup.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from ontolabel.api.deps import CurrentUser, SessionDep
+from ontolabel.jobs import dispatch, repository, service
+from ontolabel.jobs.schemas import (
+    FrameErrorList,
+    FrameErrorRead,
+    JobCreate,
+    JobEventRead,
+    JobList,
+    JobProgress,
+    JobRead,
+)
+from ontolabel.jobs.tables import FINAL_JOB_STATUSES
+
+SSE_POLL_S = 0.5
+SSE_MAX_STREAM_S = 600.0  # then the client reconnects with Last-Event-ID
+
+
+@asynccontextmanager
+async def jobs_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the app's dispatcher; in embedded mode resume jobs a previous run left."""
+    settings, engine = app.state.settings, app.state.engine
+    dispatcher = dispatch.make_dispatcher(settings)
+    dispatch.register_dispatcher(engine, dispatcher)
+    app.state.job_dispatcher = dispatcher
+    if isinstance(dispatcher, dispatch.InProcessDispatcher):
+        with app.state.session_factory() as session:
+            for job_id in repository.active_job_ids(session):
+                dispatcher.enqueue_job(job_id)
+    try:
+        yield
+    finally:
+        dispatch.unregister_dispatcher(engine)
+        await anyio.to_thread.run_sync(dispatcher.close)
+
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], lifespan=jobs_lifespan)
+
+
+def _existing_job_id(job_id: int, request: Request) -> int:
+    # A short session of its own: a streaming response must not pin a request session.
+    with request.app.state.session_factory() as session:
+        service.get_job(session, job_id)
+    return job_id
+
+
+ExistingJobId = Annotated[int, Depends(_existing_job_id)]
+
+
+@router.post("", status_code=201)
+def create_job(body: JobCreate, session: SessionDep, user: CurrentUser) -> JobRead:
+    """Queue a job; it starts once this request commits."""
+    job = service.create_job(session, body.kind, body.params, user)
+    return JobRead.model_validate(job)
+
+
+@router.get("")
+def list_jobs(
+    session: SessionDep,
+    kind: str | None = None,
+    status: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> JobList:
+    """Jobs, newest first, optionally filtered by kind and status."""
+    jobs, total = service.list_jobs(session, kind=kind, status=status, offset=offset, limit=limit)
+    return JobList(items=[JobRead.model_validate(j) for j in jobs], total=total)
+
+
+@router.get("/{job_id}")
+def get_job(job_id: int, session: SessionDep) -> JobRead:
+    """One job: status, progress, pinned inputs, outputs, error."""
+    return JobRead.model_validate(service.get_job(session, job_id))
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: int, session: SessionDep, user: CurrentUser) -> JobRead:
+    """Cancel: queued jobs at once, running ones between frames (cooperative)."""
+    return JobRead.model_validate(service.cancel_job(session, job_id, user))
+
+
+@router.get("/{job_id}/errors")
+def list_frame_errors(
+    job_id: int,
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> FrameErrorList:
+    """Per-frame errors of a job (the job went on without those frames)."""
+    errors, total = service.frame_errors(session, job_id, offset=offset, limit=limit)
+    return FrameErrorList(items=[FrameErrorRead.model_validate(e) for e in errors], total=total)
+
+
+@router.get("/{job_id}/events", response_class=EventSourceResponse)
+def stream_job_events(
+    job_id: ExistingJobId,
+    request: Request,
+    last_event_id: Annotated[int | None, Header()] = None,
+    after: Annotated[int, Query(ge=0, description="Resume after this log seq.")] = 0,
+) -> Iterator[ServerSentEvent]:
+    """Server-sent events: ``log`` lines (id = seq), ``progress`` snapshots, then ``end``."""
+    yield from _follow(request, job_id, max(after, last_event_id or 0))
+
+
+def _follow(request: Request, job_id: int, after: int) -> Iterator[ServerSentEvent]:
+    factory = request.app.state.session_factory
+    deadline = time.monotonic() + SSE_MAX_STREAM_S
+    last: JobProgress | None = None
+    while True:
+        with factory() as session:
+            # Job first, then events: a job seen final has all its lines committed.
+            job = service.get_job(session, job_id)
+            progress = JobProgress.model_validate(job, from_attributes=True)
+            events = repository.events_after(session, job_id, after, 500)
+        for event in events:
+            after = event.seq
+            yield ServerSentEvent(
+                event="log", id=str(event.seq), data=JobEventRead.model_validate(event)
+            )
+        if progress != last:
+            last = progress
+            yield ServerSentEvent(event="progress", data=progress)
+        if progress.status in FINAL_JOB_STATUSES and len(events) < 500:
+            yield ServerSentEvent(event="end", data=progress)
+            return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(SSE_POLL_S)

@@ -1,0 +1,126 @@
+"""Jobs as the API and other domains see them: create, read, cancel, follow.
+
+Creating a job writes the row only; the dispatcher hears about it after the
+transaction commits, so a rolled-back request never starts work.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from ontolabel.core.db import after_commit, begin_write
+from ontolabel.errors import Conflict, InvalidInput, NotFound
+from ontolabel.jobs import dispatch, kinds, repository
+from ontolabel.jobs.tables import FINAL_JOB_STATUSES, JOB_STATUSES, Job, JobEvent, JobFrameError
+
+log = logging.getLogger(__name__)
+
+# Static on purpose: the torch kinds register only inside workers, and the API must
+# validate names without importing them.
+KNOWN_KINDS = ("index", "preview", "pseudo_label", "evaluate", "train")
+
+
+class Author(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def known_kind_names() -> list[str]:
+    """The product's kinds plus any registered in this process (plugins, tests)."""
+    return sorted({*KNOWN_KINDS, *kinds.registered_kind_names()})
+
+
+def create_job(
+    session: Session,
+    kind: str,
+    params: dict[str, Any],
+    user: Author | str,
+    *,
+    dispatcher: dispatch.Dispatcher | None = None,
+) -> Job:
+    """Add a queued job; it is dispatched only once the caller's transaction commits.
+
+    ``dispatcher`` defaults to the one the app registered for this database; with
+    none (CLI), the row waits for ``run_job_inline`` or a runner's resume.
+    """
+    if kind not in known_kind_names():
+        raise InvalidInput(
+            f"unknown job kind {kind!r}; use one of {', '.join(known_kind_names())}",
+            field="kind",
+        )
+    author = user if isinstance(user, str) else user.name
+    job = repository.add_job(session, kind, params, author)
+    repository.append_event(session, job.id, "info", f"{kind} job queued by {author}")
+    target = dispatcher or dispatch.dispatcher_for(session)
+    if target is not None:
+        job_id, bind = job.id, session.get_bind()
+        after_commit(session, lambda: _enqueue(target, bind, job_id))
+    return job
+
+
+def _enqueue(target: dispatch.Dispatcher, bind: Engine | Connection, job_id: int) -> None:
+    """Send a committed job; an unreachable broker leaves it queued and says so."""
+    try:
+        target.enqueue_job(job_id)
+    except Exception as exc:
+        log.exception("could not dispatch job %s", job_id)
+        message = (
+            f"could not send the job to the workers ({exc}); it stays queued: "
+            f"retry with `ontolabel jobs resume {job_id}`"
+        )
+        with Session(bind) as session:
+            repository.append_event(session, job_id, "error", message)
+            session.commit()
+
+
+def get_job(session: Session, job_id: int) -> Job:
+    job = repository.get_job(session, job_id)
+    if job is None:
+        raise NotFound(f"job {job_id} does not exist", field="job_id")
+    return job
+
+
+def list_jobs(
+    session: Session,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Job], int]:
+    if status is not None and status not in JOB_STATUSES:
+        raise InvalidInput(
+            f"unknown status {status!r}; use one of {', '.join(JOB_STATUSES)}", field="status"
+        )
+    return repository.list_jobs(session, kind=kind, status=status, offset=offset, limit=limit)
+
+
+def cancel_job(session: Session, job_id: int, user: Author | str) -> Job:
+    """Ask a job to stop: a queued one is cancelled now, a running one between frames."""
+    begin_write(session)  # read-then-write: take SQLite's write lock before the read
+    job = get_job(session, job_id)
+    if job.status in FINAL_JOB_STATUSES:
+        raise Conflict(f"job {job_id} already {job.status}", status=job.status)
+    author = user if isinstance(user, str) else user.name
+    repository.request_cancel(session, job_id)
+    repository.append_event(session, job_id, "info", f"cancel requested by {author}")
+    session.refresh(job)
+    return job
+
+
+def events_since(
+    session: Session, job_id: int, after_seq: int = 0, limit: int = 500
+) -> list[JobEvent]:
+    get_job(session, job_id)
+    return repository.events_after(session, job_id, after_seq, limit)
+
+
+def frame_errors(
+    session: Session, job_id: int, *, offset: int = 0, limit: int = 100
+) -> tuple[list[JobFrameError], int]:
+    get_job(session, job_id)
+    return repository.frame_errors(session, job_id, offset=offset, limit=limit)

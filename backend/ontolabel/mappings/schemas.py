@@ -1,0 +1,311 @@
+"""Request and response bodies of ``/api/mappings``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonValue
+
+from ontolabel.domain.lint import Finding
+from ontolabel.domain.mapping import MappingRow
+from ontolabel.mappings.tables import MappingRecord, MappingRevision
+
+_ROWS_EXAMPLE: list[JsonValue] = [
+    {"source_id": 0, "source_name": "road", "extra_labels": ["road", "rover", "bridge"]},
+    {"source_id": 2, "source_name": "building", "extra_labels": ["building", "unlabeled"]},
+    {"source_id": 255, "source_name": "void", "extra_labels": ["others", "unlabeled"]},
+]
+
+
+class MappingRowSchema(BaseModel):
+    """One source class and the extra labels it may appear under (`source_id` 255 = void)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": _ROWS_EXAMPLE[:1]})
+
+    source_id: int = Field(ge=0, le=65535, description="Source class id; 255 is the void row.")
+    source_name: str = Field(min_length=1, max_length=200)
+    extra_labels: list[str] = Field(
+        default_factory=list, description="Extra-taxonomy label names, verbatim."
+    )
+
+    def to_domain(self) -> MappingRow:
+        return MappingRow(
+            source_id=self.source_id,
+            source_name=self.source_name,
+            extra_labels=tuple(self.extra_labels),
+        )
+
+
+class MappingCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "apolloscape-to-cityscapes",
+                    "extra_taxonomy": "apolloscape",
+                    "source_taxonomy": "cityscapes",
+                    "message": "first draft",
+                    "rows": _ROWS_EXAMPLE,
+                }
+            ]
+        }
+    )
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    extra_taxonomy: str = Field(description="Name of the extra (mapped) taxonomy.")
+    source_taxonomy: str = Field(description="Name of the source (target) taxonomy.")
+    message: str = Field(default="", description="Why; recorded on revision 1.")
+    rows: list[MappingRowSchema] = Field(min_length=1)
+
+
+class MappingSave(BaseModel):
+    """A save: the full new rows, and the revision you edited (a stale one gets 409)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"base_revision": 3, "message": "building may also be void", "rows": _ROWS_EXAMPLE}
+            ]
+        }
+    )
+
+    base_revision: int = Field(ge=1, description="The head revision your edit started from.")
+    message: str = Field(default="", description="Why this change; shown in the history.")
+    rows: list[MappingRowSchema] = Field(min_length=1)
+
+
+class MappingRevert(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"base_revision": 5}]})
+
+    base_revision: int | None = Field(
+        default=None, ge=1, description="If given, 409 unless it is still the head."
+    )
+    message: str | None = Field(default=None, description='Default: "revert to revision n".')
+
+
+class MappingDraft(BaseModel):
+    """An unsaved mapping to lint."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "extra_taxonomy": "apolloscape",
+                    "source_taxonomy": "cityscapes",
+                    "rows": _ROWS_EXAMPLE,
+                }
+            ]
+        }
+    )
+
+    extra_taxonomy: str
+    source_taxonomy: str
+    rows: list[MappingRowSchema] = Field(min_length=1)
+
+
+class MappingRevisionSummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": 4,
+                    "author": "alice",
+                    "created_at": "2026-01-01T12:00:00Z",
+                    "message": "building may also be void",
+                    "based_on": 3,
+                    "diff": {
+                        "rows_added": [],
+                        "rows_removed": [],
+                        "changed": [
+                            {
+                                "source_id": 2,
+                                "source_name": "building",
+                                "added": ["unlabeled"],
+                                "removed": [],
+                                "renamed_from": None,
+                            }
+                        ],
+                    },
+                }
+            ]
+        }
+    )
+
+    number: int
+    author: str
+    created_at: datetime
+    message: str
+    based_on: int | None = Field(description="The revision this one was saved on top of.")
+    diff: dict[str, Any] | None = Field(
+        description="Against the previous revision: rows added/removed, labels added/removed "
+        "per row (null for revision 1)."
+    )
+
+    @classmethod
+    def from_record(cls, revision: MappingRevision) -> MappingRevisionSummary:
+        return cls(
+            number=revision.number,
+            author=revision.author,
+            created_at=revision.created_at,
+            message=revision.message,
+            based_on=revision.based_on,
+            diff=revision.diff,
+        )
+
+
+class MappingRevisionRead(MappingRevisionSummary):
+    """An immutable revision with its full rows."""
+
+    rows: list[MappingRowSchema]
+
+    @classmethod
+    def from_record(cls, revision: MappingRevision) -> MappingRevisionRead:
+        return cls(
+            number=revision.number,
+            author=revision.author,
+            created_at=revision.created_at,
+            message=revision.message,
+            based_on=revision.based_on,
+            diff=revision.diff,
+            # Stored rows were validated on the way in; skip re-validating 60+ rows per read.
+            rows=[MappingRowSchema.model_construct(**row) for row in revision.content],
+        )
+
+
+class MappingRevisionList(BaseModel):
+    items: list[MappingRevisionSummary]
+    total: int
+
+
+class MappingRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "name": "apolloscape-to-cityscapes",
+                    "extra_taxonomy_id": 2,
+                    "extra_taxonomy": "apolloscape",
+                    "source_taxonomy_id": 1,
+                    "source_taxonomy": "cityscapes",
+                    "archived": False,
+                    "head_revision": 4,
+                    "created_at": "2026-01-01T12:00:00Z",
+                    "updated_at": "2026-01-02T09:30:00Z",
+                }
+            ]
+        }
+    )
+
+    id: int
+    name: str
+    extra_taxonomy_id: int
+    extra_taxonomy: str
+    source_taxonomy_id: int
+    source_taxonomy: str
+    archived: bool
+    head_revision: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, record: MappingRecord, extra: str, source: str) -> MappingRead:
+        return cls(
+            id=record.id,
+            name=record.name,
+            extra_taxonomy_id=record.extra_taxonomy_id,
+            extra_taxonomy=extra,
+            source_taxonomy_id=record.source_taxonomy_id,
+            source_taxonomy=source,
+            archived=record.archived,
+            head_revision=record.head_revision,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+
+class MappingDetailRead(MappingRead):
+    """A mapping with its head revision's content."""
+
+    head: MappingRevisionRead
+
+
+class MappingList(BaseModel):
+    items: list[MappingRead]
+    total: int
+
+
+class MappingConflict(BaseModel):
+    """409 body: your base revision is stale; ``current`` is the head as stored now."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "mapping 'apolloscape-to-cityscapes' is at revision 5, not 4: ...",
+                    "current_revision": 5,
+                    "current": {
+                        "number": 5,
+                        "author": "bob",
+                        "created_at": "2026-01-02T09:30:00Z",
+                        "message": "sky may be void",
+                        "based_on": 4,
+                        "diff": None,
+                        "rows": _ROWS_EXAMPLE,
+                    },
+                }
+            ]
+        }
+    )
+
+    detail: str
+    current_revision: int
+    current: MappingRevisionRead
+
+
+class FindingRead(BaseModel):
+    """One lint finding; ``row`` indexes the mapping's rows, ``suggestion`` is a likely fix."""
+
+    severity: Literal["error", "warning", "info"]
+    code: str
+    message: str
+    row: int | None = None
+    column: int | None = None
+    line: int | None = None
+    suggestion: str | None = None
+
+    @classmethod
+    def from_domain(cls, finding: Finding) -> FindingRead:
+        return cls(
+            severity=finding.severity,
+            code=finding.code,
+            message=finding.message,
+            row=finding.row,
+            column=finding.column,
+            line=finding.line,
+            suggestion=finding.suggestion,
+        )
+
+
+class LintReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "revision": 4,
+                    "findings": [
+                        {
+                            "severity": "error",
+                            "code": "unmapped-label",
+                            "message": "extra label 'tunnel' is in no row: its pixels get 255",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    revision: int | None = Field(description="The revision linted; null for a draft.")
+    findings: list[FindingRead]

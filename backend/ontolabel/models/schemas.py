@@ -1,0 +1,67 @@
+"""Request and response bodies of ``/api/models``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ModelKind = Literal["hf_dir", "checkpoint", "ontolabel", "hub"]
+
+
+class ModelCreate(BaseModel):
+    """Register a model; its ``id2label`` must name ``taxonomy_id``'s classes in order."""
+
+    name: str = Field(min_length=1, max_length=200)
+    taxonomy_id: int
+    kind: ModelKind = Field(
+        description="hf_dir: a save_pretrained folder; checkpoint: a .pth/.safetensors file "
+        "with config and state dict; ontolabel: trained by ontolabel; hub: a Hugging Face id."
+    )
+    path: str = Field(min_length=1, description="Folder, file (under an allowed root) or hub id.")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    details: dict[str, Any] | None = None
+
+
+class ModelRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    taxonomy_id: int
+    kind: ModelKind
+    path: str
+    details: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+class ModelList(BaseModel):
+    items: list[ModelRead]
+    total: int
+
+
+class EvaluationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    job_id: int | None
+    model_id: int | None
+    subject: str
+    class_names: list[str]
+    mean_iou: float | None
+    per_class_iou: list[float | None]
+    confusion: list[list[int]]
+    frames: int
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class EvaluationList(BaseModel):
+    items: list[EvaluationRead]
+    total: int

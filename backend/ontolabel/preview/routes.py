@@ -1,0 +1,55 @@
+"""HTTP routes for live previews: re-apply a mapping to a frame's cached teacher output."""
+
+from __future__ import annotations
+
+import base64
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from ontolabel.api.deps import SessionDep, SettingsDep
+from ontolabel.preview import service
+from ontolabel.preview.schemas import PreviewLayer, PreviewRead, PreviewRequest
+
+router = APIRouter(tags=["previews"])
+
+
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+@router.post("/api/previews/{model_key}/{frame_key:path}", response_model=PreviewRead)
+def preview(
+    model_key: str, frame_key: str, body: PreviewRequest, session: SessionDep, settings: SettingsDep
+) -> PreviewRead:
+    """All three layers for a saved revision or an unsaved draft (``rows``)."""
+    result = service.preview_frame(session, settings, model_key, frame_key, body)
+    images = result.images
+    return PreviewRead(
+        prediction=_data_url(images.prediction),
+        pseudo_label=_data_url(images.pseudo_label),
+        difference=_data_url(images.difference),
+        changed=images.changed,
+        ignored=images.ignored,
+        revision=result.revision,
+        milliseconds=result.milliseconds,
+    )
+
+
+@router.get("/api/frames/{frame_id}/preview", response_class=Response)
+def frame_preview(
+    frame_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    model_id: int,
+    mapping_id: int,
+    revision: int | None = None,
+    layer: PreviewLayer = "pseudo_label",
+    void_threshold: float = Query(default=0.5, ge=0, le=1),
+) -> Response:
+    """One layer as a PNG for a saved revision (frame previews cached under the frame id)."""
+    body = PreviewRequest(mapping_id=mapping_id, revision=revision, void_threshold=void_threshold)
+    result = service.preview_frame(
+        session, settings, service.model_key_for(model_id), str(frame_id), body
+    )
+    return Response(getattr(result.images, layer), media_type="image/png")

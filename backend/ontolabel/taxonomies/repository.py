@@ -1,0 +1,153 @@
+"""Every query of the taxonomies domain (and the audit log it owns)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.taxonomies.tables import AuditEvent, TaxonomyClassRecord, TaxonomyRecord
+
+
+def _taxonomy_query(*, with_classes: bool, for_update: bool) -> Select[TaxonomyRecord]:
+    query = select(TaxonomyRecord)
+    if with_classes:
+        query = query.options(selectinload(TaxonomyRecord.classes))
+    if for_update:
+        # Row lock on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE instead.
+        query = query.with_for_update(of=TaxonomyRecord).execution_options(populate_existing=True)
+    return query
+
+
+def get_taxonomy(
+    session: Session, taxonomy_id: int, *, with_classes: bool = False, for_update: bool = False
+) -> TaxonomyRecord | None:
+    query = _taxonomy_query(with_classes=with_classes, for_update=for_update)
+    return session.scalars(query.where(TaxonomyRecord.id == taxonomy_id)).one_or_none()
+
+
+def get_taxonomy_by_name(
+    session: Session, name: str, *, with_classes: bool = False
+) -> TaxonomyRecord | None:
+    query = _taxonomy_query(with_classes=with_classes, for_update=False)
+    return session.scalars(query.where(TaxonomyRecord.name == name)).one_or_none()
+
+
+def list_taxonomies(
+    session: Session,
+    *,
+    include_archived: bool,
+    kind: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[tuple[TaxonomyRecord, int]], int]:
+    """A page of taxonomies with their class counts, and the total matching."""
+    where: list[ColumnElement[bool]] = []
+    if not include_archived:
+        where.append(TaxonomyRecord.archived.is_(False))
+    if kind is not None:
+        where.append(TaxonomyRecord.kind == kind)
+    total = session.scalar(select(func.count()).select_from(TaxonomyRecord).where(*where)) or 0
+    counts = (
+        select(TaxonomyClassRecord.taxonomy_id, func.count().label("n"))
+        .group_by(TaxonomyClassRecord.taxonomy_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(TaxonomyRecord, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.taxonomy_id == TaxonomyRecord.id)
+        .where(*where)
+        .order_by(TaxonomyRecord.name)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [(record, int(n)) for record, n in rows], int(total)
+
+
+def replace_classes(
+    session: Session, record: TaxonomyRecord, classes: Sequence[TaxonomyClass]
+) -> None:
+    """Swap a taxonomy's classes for ``classes`` (deleted first so unique keys never clash)."""
+    if record.id is not None:
+        session.execute(
+            delete(TaxonomyClassRecord).where(TaxonomyClassRecord.taxonomy_id == record.id)
+        )
+    session.add_all(
+        TaxonomyClassRecord(
+            taxonomy_id=record.id,
+            position=position,
+            class_id=c.id,
+            name=c.name,
+            train_id=c.train_id,
+            color=c.color,
+            category=c.category,
+            ignore=c.ignore,
+        )
+        for position, c in enumerate(classes)
+    )
+    session.flush()
+    session.expire(record, ["classes"])
+
+
+def load_classes(session: Session, taxonomy_id: int) -> list[TaxonomyClassRecord]:
+    return list(
+        session.scalars(
+            select(TaxonomyClassRecord)
+            .where(TaxonomyClassRecord.taxonomy_id == taxonomy_id)
+            .order_by(TaxonomyClassRecord.position)
+        )
+    )
+
+
+def to_domain(record: TaxonomyRecord, classes: Sequence[TaxonomyClassRecord]) -> Taxonomy:
+    return Taxonomy(
+        name=record.name,
+        description=record.description,
+        classes=tuple(
+            TaxonomyClass(
+                id=c.class_id,
+                name=c.name,
+                train_id=c.train_id,
+                color=c.color,
+                category=c.category,
+                ignore=c.ignore,
+            )
+            for c in classes
+        ),
+    )
+
+
+def load_domain_taxonomy(session: Session, taxonomy_id: int) -> Taxonomy | None:
+    record = get_taxonomy(session, taxonomy_id)
+    if record is None:
+        return None
+    return to_domain(record, load_classes(session, taxonomy_id))
+
+
+def add_audit_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail or {}
+        )
+    )
+
+
+def list_audit_events(session: Session, *, entity: str, entity_id: int) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+            .order_by(AuditEvent.id)
+        )
+    )

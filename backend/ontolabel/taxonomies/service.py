@@ -1,0 +1,275 @@
+"""Taxonomy rules: validation, optimistic locking, archive instead of delete, import/export.
+
+Services only flush; the caller (request dependency, CLI scope) owns the transaction.
+Writers call ``begin_write`` first so SQLite queues them instead of failing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ontolabel.api.deps import User
+from ontolabel.core.db import begin_write
+from ontolabel.domain.formats.native import dump_taxonomy, load_taxonomy
+from ontolabel.domain.formats.reference import read_labels_csv, write_labels_csv
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.errors import Conflict, InvalidInput, NotFound
+from ontolabel.taxonomies import repository
+from ontolabel.taxonomies.schemas import TaxonomyDetailRead, TaxonomyKind, TaxonomyRead
+from ontolabel.taxonomies.tables import TaxonomyRecord
+from ontolabel.taxonomies.uploads import FileFormat
+
+
+@dataclass(frozen=True)
+class TaxonomyChange:
+    """What an update may change; ``None`` leaves a field as it is."""
+
+    version: int
+    name: str | None = None
+    kind: TaxonomyKind | None = None
+    description: str | None = None
+    classes: tuple[TaxonomyClass, ...] | None = None  # new classes, in order
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A file to download: its text, a safe file name and its media type."""
+
+    text: str
+    filename: str
+    media_type: str
+
+
+def safe_filename(name: str) -> str:
+    """``name`` reduced to characters that are safe in a Content-Disposition header."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "export"
+
+
+def validate_taxonomy(taxonomy: Taxonomy, *, source: str = "classes") -> None:
+    """Refuse duplicate class ids (a label value must mean one class) and empty names.
+
+    Duplicate *names* are accepted: the published CamVid and RUGD lists have them, and
+    lint reports a mapping cell naming one as ambiguous.
+    """
+    if not taxonomy.name.strip():
+        raise InvalidInput("a taxonomy needs a name", field="name")
+    if not taxonomy.classes:
+        raise InvalidInput(f"taxonomy {taxonomy.name!r} has no classes", field=source)
+    seen_ids: dict[int, int] = {}
+    for index, cls in enumerate(taxonomy.classes):
+        if cls.id in seen_ids:
+            raise InvalidInput(
+                f"class id {cls.id} appears twice (classes {seen_ids[cls.id]} and {index})",
+                field=f"{source}[{index}].id",
+            )
+        if not cls.name.strip():
+            raise InvalidInput(f"class {index} has an empty name", field=f"{source}[{index}].name")
+        seen_ids[cls.id] = index
+
+
+def start_write(session: Session) -> None:
+    """``begin_write`` once per transaction; nested service calls share the first lock."""
+    if not session.in_transaction():
+        begin_write(session)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _require(session: Session, taxonomy_id: int, *, for_update: bool = False) -> TaxonomyRecord:
+    record = repository.get_taxonomy(session, taxonomy_id, for_update=for_update)
+    if record is None:
+        raise NotFound(f"taxonomy {taxonomy_id} does not exist", field="taxonomy_id")
+    return record
+
+
+def _ensure_name_free(session: Session, name: str, *, field: str = "name") -> None:
+    existing = repository.get_taxonomy_by_name(session, name)
+    if existing is not None:
+        raise Conflict(
+            f"a taxonomy named {name!r} already exists (id {existing.id}); pick another name "
+            "or edit that one",
+            field=field,
+            existing_id=existing.id,
+        )
+
+
+def detail(session: Session, record: TaxonomyRecord) -> TaxonomyDetailRead:
+    return TaxonomyDetailRead.from_records(record, repository.load_classes(session, record.id))
+
+
+def get_taxonomy(session: Session, taxonomy_id: int) -> TaxonomyDetailRead:
+    return detail(session, _require(session, taxonomy_id))
+
+
+def list_taxonomies(
+    session: Session,
+    *,
+    include_archived: bool = False,
+    kind: TaxonomyKind | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[TaxonomyRead], int]:
+    rows, total = repository.list_taxonomies(
+        session, include_archived=include_archived, kind=kind, offset=offset, limit=limit
+    )
+    return [TaxonomyRead.from_record(record, n) for record, n in rows], total
+
+
+def _flush_guarded(session: Session, name: str) -> None:
+    """Flush; a unique-key race lost to another writer becomes 409, not 500."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"taxonomy {name!r} was changed by someone else at the same time; reload and retry",
+            field="name",
+        ) from exc
+
+
+def create_taxonomy(
+    session: Session, taxonomy: Taxonomy, *, kind: TaxonomyKind, user: User, action: str = "create"
+) -> TaxonomyRecord:
+    start_write(session)
+    validate_taxonomy(taxonomy)
+    _ensure_name_free(session, taxonomy.name)
+    now = _now()
+    record = TaxonomyRecord(
+        name=taxonomy.name,
+        kind=kind,
+        description=taxonomy.description,
+        archived=False,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(record)
+    _flush_guarded(session, taxonomy.name)
+    repository.replace_classes(session, record, taxonomy.classes)
+    repository.add_audit_event(
+        session,
+        actor=user.name,
+        action=action,
+        entity="taxonomy",
+        entity_id=record.id,
+        detail={"name": record.name, "classes": len(taxonomy.classes)},
+    )
+    session.flush()
+    return record
+
+
+def update_taxonomy(
+    session: Session, taxonomy_id: int, change: TaxonomyChange, *, user: User
+) -> TaxonomyRecord:
+    """Apply ``change`` if it is based on the current version, else 409 with what is stored."""
+    start_write(session)
+    record = _require(session, taxonomy_id, for_update=True)
+    if record.version != change.version:
+        stored = detail(session, record)
+        raise Conflict(
+            f"taxonomy {record.name!r} is at version {record.version}, not {change.version}: "
+            "someone saved in between; reload, re-apply your edit and save again",
+            current_version=record.version,
+            current=stored.model_dump(mode="json"),
+        )
+    changed: list[str] = []
+    if change.name is not None and change.name.strip() != record.name:
+        _ensure_name_free(session, change.name.strip())
+        record.name = change.name.strip()
+        changed.append("name")
+    if change.kind is not None and change.kind != record.kind:
+        record.kind = change.kind
+        changed.append("kind")
+    if change.description is not None and change.description != record.description:
+        record.description = change.description
+        changed.append("description")
+    if change.classes is not None:
+        validate_taxonomy(Taxonomy(name=record.name, classes=change.classes))
+        current = domain_taxonomy(session, record)
+        if current.classes != change.classes:
+            repository.replace_classes(session, record, change.classes)
+            changed.append("classes")
+    if changed:
+        record.version += 1
+        record.updated_at = _now()
+        repository.add_audit_event(
+            session,
+            actor=user.name,
+            action="update",
+            entity="taxonomy",
+            entity_id=record.id,
+            detail={"changed": changed, "version": record.version},
+        )
+        _flush_guarded(session, record.name)
+    return record
+
+
+def set_archived(
+    session: Session, taxonomy_id: int, *, archived: bool, user: User
+) -> TaxonomyRecord:
+    """Archive (hide) or restore a taxonomy; nothing is ever deleted."""
+    start_write(session)
+    record = _require(session, taxonomy_id, for_update=True)
+    if record.archived != archived:
+        record.archived = archived
+        record.version += 1
+        record.updated_at = _now()
+        repository.add_audit_event(
+            session,
+            actor=user.name,
+            action="archive" if archived else "restore",
+            entity="taxonomy",
+            entity_id=record.id,
+        )
+        session.flush()
+    return record
+
+
+def parse_taxonomy(text: str, *, fmt: FileFormat, filename: str, name: str | None) -> Taxonomy:
+    """A taxonomy from a labels.csv (named ``name`` or after the file) or native YAML."""
+    if fmt == "csv":
+        stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        return read_labels_csv(text, name=(name or stem).strip(), source=filename)
+    taxonomy = load_taxonomy(text, source=filename)
+    if name and name.strip() != taxonomy.name:
+        taxonomy = Taxonomy(
+            name=name.strip(), classes=taxonomy.classes, description=taxonomy.description
+        )
+    return taxonomy
+
+
+def import_taxonomy(
+    session: Session,
+    text: str,
+    *,
+    fmt: FileFormat,
+    filename: str,
+    kind: TaxonomyKind,
+    name: str | None,
+    user: User,
+) -> TaxonomyRecord:
+    taxonomy = parse_taxonomy(text, fmt=fmt, filename=filename, name=name)
+    return create_taxonomy(session, taxonomy, kind=kind, user=user, action="import")
+
+
+def export_taxonomy(session: Session, taxonomy_id: int, fmt: FileFormat) -> Exported:
+    record = _require(session, taxonomy_id)
+    taxonomy = repository.to_domain(record, repository.load_classes(session, record.id))
+    if fmt == "csv":
+        return Exported(
+            write_labels_csv(taxonomy), f"{safe_filename(record.name)}.labels.csv", "text/csv"
+        )
+    return Exported(
+        dump_taxonomy(taxonomy), f"{safe_filename(record.name)}.taxonomy.yaml", "application/yaml"
+    )
+
+
+def domain_taxonomy(session: Session, record: TaxonomyRecord) -> Taxonomy:
+    return repository.to_domain(record, repository.load_classes(session, record.id))

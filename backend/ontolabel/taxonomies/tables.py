@@ -1,0 +1,99 @@
+"""SQL tables of the taxonomies domain (migration: 0001_ontology).
+
+``audit_events`` lives here too: it is part of the ontology migration and every
+domain that records who changed what writes to it through ``taxonomies.repository``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ontolabel.core.db import Base
+
+TAXONOMY_KINDS = ("source", "extra")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TaxonomyRecord(Base):
+    """A stored taxonomy; ``version`` is the optimistic-locking counter edits must name."""
+
+    __tablename__ = "taxonomies"
+    __table_args__ = (CheckConstraint("kind IN ('source', 'extra')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    classes: Mapped[list[TaxonomyClassRecord]] = relationship(
+        back_populates="taxonomy",
+        lazy="raise",
+        order_by="TaxonomyClassRecord.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class TaxonomyClassRecord(Base):
+    """One class of a taxonomy, kept in the taxonomy's order by ``position``."""
+
+    __tablename__ = "taxonomy_classes"
+    # Names are indexed but not unique: the published CamVid and RUGD label lists name
+    # two ids alike ("Bicyclist", "rock_bed"); lint reports such names as ambiguous.
+    __table_args__ = (
+        UniqueConstraint(
+            "taxonomy_id", "class_id", name="uq_taxonomy_classes_taxonomy_id_class_id"
+        ),
+        Index("ix_taxonomy_classes_taxonomy_id_name", "taxonomy_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    taxonomy_id: Mapped[int] = mapped_column(
+        ForeignKey("taxonomies.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    class_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    train_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    color: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ignore: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    taxonomy: Mapped[TaxonomyRecord] = relationship(back_populates="classes", lazy="raise")
+
+
+class AuditEvent(Base):
+    """Who did what to which entity, and when; append-only."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

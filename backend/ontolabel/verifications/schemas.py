@@ -1,0 +1,78 @@
+"""Request and response shapes of the verifications API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Decision = Literal["confirmed", "wrong", "absent_confirmed"]
+RowState = Literal["unverified", "partial", "verified", "disputed"]
+
+
+class VerificationCreate(BaseModel):
+    """A decision on one mapping cell (source row, extra label) at a revision."""
+
+    mapping_id: int
+    revision: int | None = Field(default=None, description="Revision number; default: head.")
+    source_id: int
+    extra_label: str = Field(min_length=1, max_length=200)
+    decision: Decision
+    evidence_frame_ids: list[int] = Field(default_factory=list)
+    note: str = ""
+    dataset_id: int | None = None
+    sample_set_id: int | None = Field(
+        default=None, description="Required for absent_confirmed: the frames looked at."
+    )
+    frames_reviewed: int | None = Field(
+        default=None, ge=0, description="Frames of the sample set reviewed; default: all."
+    )
+
+
+class VerificationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    mapping_id: int
+    revision_number: int
+    source_id: int
+    extra_label: str
+    decision: str
+    row_labels: list[str]
+    dataset_id: int | None
+    sample_set_id: int | None
+    frames_reviewed: int | None
+    evidence_frame_ids: list[int]
+    note: str
+    reviewer: str
+    created_at: datetime
+
+
+class VerificationList(BaseModel):
+    items: list[VerificationRead]
+    total: int
+
+
+class CellState(BaseModel):
+    extra_label: str
+    decision: str | None
+    carried_over: bool = Field(description="Recorded at an earlier revision with the same row.")
+    verification: VerificationRead | None
+
+
+class RowVerification(BaseModel):
+    source_id: int
+    source_name: str
+    state: RowState
+    cells: list[CellState]
+    absent: list[VerificationRead] = Field(
+        description="Absence claims on labels outside the row (e.g. 'never labelled')."
+    )
+
+
+class RevisionVerification(BaseModel):
+    mapping_id: int
+    revision: int
+    items: list[RowVerification]
+    total: int

@@ -1,0 +1,325 @@
+"""Index throughput at ApolloScape scale: 140,000 frames, against merely decoding the labels.
+
+Generates (once, cached under the temp dir) an ApolloScape-shaped tree of 140,000 frames
+(20 records x 2 cameras x 3,500 frames) with small 256x128 label PNGs (the demo's size;
+real ApolloScape labels are 3384x2710) so the run takes minutes on 2 cores, registers it
+with the ``apolloscape`` preset and runs the real ``index`` job (walk, pair, decode in a
+process pool, write histograms, finish). The bound is the same pool decoding the same
+label files and nothing else. Then a second, incremental run over the unchanged tree.
+SQLite always; PostgreSQL when reachable. Figures: ``docs/performance.md``, ``## Datasets``.
+
+    .venv/bin/python -m bench.bench_index [--frames 140000] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from ontolabel.api.deps import User
+from ontolabel.core.config import Settings
+from ontolabel.core.db import make_engine, make_session_factory, session_scope, upgrade_database
+from ontolabel.datasets import service
+from ontolabel.datasets.reading import BATCH_FRAMES, ReadBatch, decode_only, reader_pool
+from ontolabel.datasets.schemas import DatasetCreate
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.jobs import repository as job_repository
+from ontolabel.jobs import service as job_service
+from ontolabel.jobs.runner import run_job_inline
+from ontolabel.taxonomies import service as taxonomy_service
+from PIL import Image
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+PERFORMANCE_MD = ROOT / "docs" / "performance.md"
+SECTION = "## Datasets"
+PG_ADMIN_URL = os.environ.get(
+    "ONTOLABEL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+FRAMES = 140_000
+RECORDS, CAMERAS = 20, (5, 6)
+LABEL_SIZE = (256, 128)
+CLASSES = 36  # ApolloScape's label space size
+TAXONOMY = Taxonomy(
+    name="bench-apollo",
+    classes=tuple(
+        TaxonomyClass(id=i, name=f"class{i}", color=f"#{i * 7 % 256:02x}{i * 13 % 256:02x}40")
+        for i in range(CLASSES)
+    ),
+)
+
+
+def _label_pngs(n: int = 512) -> list[bytes]:
+    """Distinct label images: 3-8 classes in bands and blobs, deterministic."""
+    rng = np.random.default_rng(0)
+    out = []
+    w, h = LABEL_SIZE
+    for _ in range(n):
+        ids = rng.choice(CLASSES, size=rng.integers(3, 9), replace=False)
+        band = np.repeat(ids, -(-h // len(ids)))[:h]
+        arr = np.repeat(band[:, None], w, axis=1).astype(np.uint8)
+        y, x = rng.integers(0, h - 8), rng.integers(0, w - 8)
+        arr[y : y + 8, x : x + 8] = rng.integers(0, CLASSES)
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="PNG")
+        out.append(buf.getvalue())
+    return out
+
+
+def frame_paths(frames: int) -> Iterator[tuple[str, str]]:
+    per_stream = frames // (RECORDS * len(CAMERAS))
+    for r in range(RECORDS):
+        for cam in CAMERAS:
+            for i in range(per_stream):
+                stem = f"{170927_000000 + i * 137}_Camera_{cam}"
+                folder = f"road01_ins/{{}}/Record{r + 1:03d}/Camera {cam}"
+                yield (
+                    f"{folder.format('ColorImage')}/{stem}.jpg",
+                    f"{folder.format('Label')}/{stem}_bin.png",
+                )
+
+
+def generate(frames: int) -> Path:
+    """The tree, built once per frame count and reused (a marker file says it is complete)."""
+    w, h = LABEL_SIZE
+    root = Path(tempfile.gettempdir()) / f"ontolabel-bench-index-{frames}-{w}x{h}"
+    marker = root / ".complete"
+    if marker.is_file():
+        return root
+    started = time.perf_counter()
+    labels = _label_pngs()
+    buf = io.BytesIO()
+    Image.new("RGB", LABEL_SIZE, (90, 90, 90)).save(buf, format="JPEG")
+    image = buf.getvalue()
+    made: set[str] = set()
+    for n, (img, lbl) in enumerate(frame_paths(frames)):
+        for rel in (img, lbl):
+            parent = rel.rsplit("/", 1)[0]
+            if parent not in made:
+                (root / parent).mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+        (root / img).write_bytes(image)
+        (root / lbl).write_bytes(labels[n % len(labels)])
+    marker.write_text("ok")
+    print(f"generated {frames} frames in {time.perf_counter() - started:.1f} s at {root}")
+    return root
+
+
+@dataclass(frozen=True)
+class IndexFigures:
+    database: str
+    frames: int
+    workers: int
+    index_s: float
+    read_s: float
+    decode_s: float
+    rerun_s: float
+
+    @property
+    def per_core(self) -> float:
+        return self.frames / self.index_s / self.workers
+
+    @property
+    def ratio(self) -> float:
+        return self.decode_s / self.index_s
+
+    @property
+    def read_ratio(self) -> float:
+        """Bound over the chunk phase only (decode + histogram + writes, no walk)."""
+        return self.decode_s / self.read_s
+
+
+def decode_bound(root: Path, frames: int, workers: int) -> float:
+    """Seconds for the same pool to decode the same label files, nothing else."""
+    items: list[tuple[int, str | None, str | None]] = [
+        (i, None, lbl) for i, (_img, lbl) in enumerate(frame_paths(frames))
+    ]
+    batches = [
+        ReadBatch(str(root), "id", {}, frozenset(), items[i : i + BATCH_FRAMES])
+        for i in range(0, len(items), BATCH_FRAMES)
+    ]
+    pool = reader_pool(workers)
+    list(pool.map(decode_only, batches[: workers * 2]))  # warm the pool
+    started = time.perf_counter()
+    done = sum(pool.map(decode_only, batches, chunksize=4))
+    assert done == len(items)
+    return time.perf_counter() - started
+
+
+def setup_dataset(url: str, home: Path, data_root: Path) -> tuple[Settings, int]:
+    settings = Settings(home=home, database_url=url, data_roots=str(data_root))
+    home.mkdir(parents=True, exist_ok=True)
+    upgrade_database(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        taxonomy_service.create_taxonomy(session, TAXONOMY, kind="extra", user=User("bench"))
+        spec = DatasetCreate(
+            name="apollo-140k", root=str(data_root), taxonomy=TAXONOMY.name, preset="apolloscape"
+        )
+        dataset_id = service.register_dataset(session, settings, spec, User("bench")).id
+    engine.dispose()
+    return settings, dataset_id
+
+
+def run_index(settings: Settings, dataset_id: int, workers: int) -> tuple[float, float, int]:
+    """(wall seconds, seconds in chunks, frames read) of one index job."""
+    engine = make_engine(settings.sqlalchemy_url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        job_id = job_service.create_job(
+            session, "index", {"dataset_id": dataset_id, "workers": workers}, "bench"
+        ).id
+    started = time.perf_counter()
+    status = run_job_inline(settings, job_id)
+    wall = time.perf_counter() - started
+    with factory() as session:
+        job = job_repository.get_job(session, job_id)
+        chunks = job_repository.chunks_of(session, job_id)
+    engine.dispose()
+    assert job is not None and status == "succeeded", (status, job and job.error)
+    read = sum(
+        (c.finished_at - c.started_at).total_seconds()
+        for c in chunks
+        if c.finished_at and c.started_at
+    )
+    return wall, read, job.total
+
+
+PG_BENCH_DB = "ontolabel_bench_datasets"
+
+
+def state_file(frames: int) -> Path:
+    """Where this bench leaves its indexed databases for ``bench_queries``."""
+    return Path(tempfile.gettempdir()) / f"ontolabel-bench-{frames}.json"
+
+
+def sqlite_url(frames: int) -> str:
+    return f"sqlite:///{Path(tempfile.gettempdir()) / f'ontolabel-bench-{frames}.sqlite'}"
+
+
+def fresh_sqlite(frames: int) -> str:
+    path = Path(sqlite_url(frames).split(":///", 1)[1])
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return sqlite_url(frames)
+
+
+def fresh_postgres() -> str | None:
+    """A new (emptied) PostgreSQL database for the bench, or None if unreachable."""
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{PG_BENCH_DB}"'))
+        admin.dispose()
+    except Exception as exc:
+        print(f"PostgreSQL unavailable ({str(exc).splitlines()[0]}); skipping it")
+        return None
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
+
+
+def drop_postgres() -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def measure(
+    database: str, url: str, root: Path, home: Path, frames: int, workers: int
+) -> IndexFigures:
+    settings, dataset_id = setup_dataset(url, home, root)
+    # The bound is taken right before the run it is compared with (same load on the box).
+    decode_s = decode_bound(root, frames, workers)
+    index_s, read_s, read_frames = run_index(settings, dataset_id, workers)
+    assert read_frames == frames, read_frames
+    rerun_s, _, reread = run_index(settings, dataset_id, workers)
+    assert reread == 0, reread
+    figures = IndexFigures(database, frames, workers, index_s, read_s, decode_s, rerun_s)
+    print(
+        f"{database}: indexed {frames} frames in {index_s:.1f} s "
+        f"({figures.per_core:.0f} frames/s per core, {workers} workers); "
+        f"decode-only bound {decode_s:.1f} s; ratio {figures.ratio:.2f} "
+        f"(read phase {read_s:.1f} s, ratio {figures.read_ratio:.2f}); "
+        f"unchanged rerun {rerun_s:.1f} s"
+    )
+    return figures
+
+
+def write_section(figures: list[IndexFigures], extra: str = "") -> None:
+    """Replace this bench's table in ``docs/performance.md`` (keeps other sections)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [
+        "### Index throughput",
+        "",
+        f"`bench/bench_index.py` on {stamp}, {os.cpu_count()} CPUs: an ApolloScape-shaped tree of "
+        f"{figures[0].frames:,} frames (20 records x 2 cameras; small "
+        f"{LABEL_SIZE[0]}x{LABEL_SIZE[1]} "
+        "id PNGs to keep the run short), the real `index` job (walk, pair, decode in a process "
+        "pool, write histograms, order, totals). Bound: the same pool decoding the same label "
+        "files and nothing else.",
+        "",
+        "| database | frames | workers | index s (walk+read+finish) | frames/s per core "
+        "| decode-only s | ratio | read phase s | read-phase ratio | unchanged rerun s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for f in figures:
+        lines.append(
+            f"| {f.database} | {f.frames:,} | {f.workers} | {f.index_s:.1f} | {f.per_core:.0f} "
+            f"| {f.decode_s:.1f} | {f.ratio:.2f} | {f.read_s:.1f} | {f.read_ratio:.2f} "
+            f"| {f.rerun_s:.1f} |"
+        )
+    _replace_block("### Index throughput", "\n".join(lines) + "\n" + extra)
+
+
+def _replace_block(heading: str, block: str) -> None:
+    text_ = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.is_file() else "# Performance\n"
+    if SECTION not in text_:
+        text_ = text_.rstrip() + f"\n\n{SECTION}\n\n"
+    head, _, tail = text_.partition(SECTION)
+    body, sep, rest = tail.partition("\n## ")
+    if heading in body:
+        before, _, after = body.partition(heading)
+        after_rest = after.split("\n### ", 1)
+        body = before + block + ("\n### " + after_rest[1] if len(after_rest) > 1 else "")
+    else:
+        body = body.rstrip() + "\n\n" + block
+    PERFORMANCE_MD.write_text(head + SECTION + body.rstrip() + "\n" + (sep + rest if sep else ""))
+
+
+def build(frames: int, workers: int, postgres: bool) -> tuple[list[IndexFigures], dict[str, str]]:
+    """Index the tree into SQLite (and PostgreSQL); returns figures and the database URLs."""
+    root = generate(frames)
+    home = Path(tempfile.mkdtemp(prefix="ontolabel-bench-home-"))
+    urls = {"SQLite": fresh_sqlite(frames)}
+    pg_url = fresh_postgres() if postgres else None
+    if pg_url is not None:
+        urls["PostgreSQL"] = pg_url
+    figures = [measure(name, url, root, home / name, frames, workers) for name, url in urls.items()]
+    state_file(frames).write_text(json.dumps({"frames": frames, "urls": urls}))
+    return figures, urls
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=FRAMES)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="Do not touch performance.md.")
+    args = parser.parse_args(argv)
+    figures, _urls = build(args.frames, args.workers, not args.no_postgres)
+    if not args.no_write:
+        write_section(figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+import { Chip } from "../../components/Chip";
+import type { RowChange } from "./rows";
+
+/** Per-row label changes as green (added) and struck-through red (removed) chips. */
+export function DiffView(props: { changes: RowChange[]; empty?: string }) {
+  if (props.changes.length === 0) return <div class="muted small">{props.empty ?? "No label changes."}</div>;
+  return (
+    <table class="table diff" data-testid="diff">
+      <tbody>
+        {props.changes.map((c) => (
+          <tr key={c.source_id}>
+            <td style={{ width: "180px" }}>
+              <strong>{c.source_name}</strong>
+            </td>
+            <td>
+              {c.added.map((l) => (
+                <Chip key={`+${l}`} tone="added">
+                  + {l}
+                </Chip>
+              ))}
+              {c.removed.map((l) => (
+                <Chip key={`-${l}`} tone="removed">
+                  {l}
+                </Chip>
+              ))}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,146 @@
+"""The index job: histograms, per-frame errors, incremental and resumable runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ontolabel.core.config import Settings
+from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
+from ontolabel.jobs import repository as job_repository
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .factories import create_taxonomy, index, label_array, register, write_frame, write_png
+
+
+@pytest.fixture
+def root(settings: Settings) -> Path:
+    path = settings.allowed_data_roots[0] / "ds"
+    path.mkdir(parents=True)
+    return path
+
+
+def _frames(factory: sessionmaker[Session]) -> dict[str, Frame]:
+    with factory() as session:
+        return {f.key: f for f in session.scalars(select(Frame))}
+
+
+def _histogram(factory: sessionmaker[Session], frame_id: int) -> dict[int, int]:
+    with factory() as session:
+        rows = session.execute(
+            select(FrameLabel.label_id, FrameLabel.pixels).where(FrameLabel.frame_id == frame_id)
+        )
+        return {int(a): int(b) for a, b in rows}
+
+
+def test_index_stores_histograms_and_records_every_broken_frame(
+    settings: Settings, session_factory: sessionmaker[Session], root: Path
+) -> None:
+    # given good frames and one of each kind of broken frame
+    create_taxonomy(session_factory)
+    write_frame(root, "seq1/000", label_array(0))
+    write_frame(root, "seq1/001", label_array(1, ids=(0, 1, 9)))  # 9: not in the taxonomy
+    write_frame(root, "seq1/002", None)  # image without label
+    write_png(root / "labels" / "seq1" / "003.png", label_array(0))  # label without image
+    write_frame(root, "seq1/004", label_array(0, size=(8, 8)))  # label smaller than image
+    write_frame(root, "seq1/005", label_array(0))
+    (root / "labels" / "seq1" / "005.png").write_bytes(b"not a png at all")
+    write_frame(root, "seq1/006", label_array(0))
+    good = (root / "labels" / "seq1" / "006.png").read_bytes()
+    (root / "labels" / "seq1" / "006.png").write_bytes(good[: len(good) // 2])
+    dataset_id = register(session_factory, settings, "tiny-ds", root)
+
+    # when it is indexed
+    status, job_id = index(session_factory, settings, dataset_id)
+
+    # then the job completes and each frame carries its histogram or its error
+    assert status == "succeeded"
+    frames = _frames(session_factory)
+    assert set(frames) == {f"seq1/00{i}" for i in range(7)}
+    assert _histogram(session_factory, frames["seq1/000"].id) == {0: 48, 2: 48, 4: 32}
+    assert frames["seq1/000"].error_kind is None and (
+        frames["seq1/000"].width,
+        frames["seq1/000"].height,
+    ) == (16, 8)
+    assert frames["seq1/001"].unknown_labels == [9]
+    assert frames["seq1/002"].error_kind == "missing_partner"
+    assert frames["seq1/003"].error_kind == "missing_partner"
+    assert frames["seq1/004"].error_kind == "size_mismatch"
+    assert frames["seq1/005"].error_kind == "unreadable"
+    assert frames["seq1/006"].error_kind in ("truncated", "unreadable")
+    assert all(f.indexed for f in frames.values())
+    with session_factory() as session:
+        dataset = session.get(Dataset, dataset_id)
+        assert dataset is not None and dataset.frame_count == 7 and dataset.error_count == 5
+        stats = {s.label_id: s.frames for s in session.scalars(select(DatasetLabelStat))}
+        errors, total = job_repository.frame_errors(session, job_id, offset=0, limit=100)
+    assert stats[9] == 1 and stats[0] == 3
+    assert total == 5 and {e.frame for e in errors} >= {"seq1/002", "seq1/005"}
+
+
+def test_second_run_reads_only_changed_files(
+    settings: Settings, session_factory: sessionmaker[Session], root: Path
+) -> None:
+    # given an indexed dataset of three frames
+    create_taxonomy(session_factory)
+    for i in range(3):
+        write_frame(root, f"s/{i:03d}", label_array(i))
+    dataset_id = register(session_factory, settings, "ds", root)
+    assert index(session_factory, settings, dataset_id)[0] == "succeeded"
+    before = _frames(session_factory)
+
+    # when one label changes (size and mtime), one disappears and one appears
+    write_png(root / "labels" / "s" / "001.png", np.full((8, 16), 5, dtype=np.uint8))
+    st = os.stat(root / "labels" / "s" / "001.png")
+    os.utime(root / "labels" / "s" / "001.png", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    for sub in ("images", "labels"):
+        (root / sub / "s" / "002.png").unlink()
+    write_frame(root, "s/003", label_array(0))
+    status, job_id = index(session_factory, settings, dataset_id)
+
+    # then only the changed and the new frame were read; the unchanged one kept its row
+    assert status == "succeeded"
+    with session_factory() as session:
+        job = job_repository.get_job(session, job_id)
+        assert job is not None and job.total == 2
+    after = _frames(session_factory)
+    assert set(after) == {"s/000", "s/001", "s/003"}
+    assert after["s/000"].id == before["s/000"].id
+    assert _histogram(session_factory, after["s/001"].id) == {5: 128}
+
+
+def test_a_resumed_job_skips_frames_its_dead_worker_already_wrote(
+    settings: Settings, session_factory: sessionmaker[Session], root: Path
+) -> None:
+    from ontolabel.core.db import session_scope
+    from ontolabel.jobs import runner, service
+    from ontolabel.jobs.kinds import get_kind
+
+    # given a planned index job whose first chunk was half done when its worker died
+    create_taxonomy(session_factory)
+    for i in range(6):
+        write_frame(root, f"s/{i:03d}", label_array(i))
+    dataset_id = register(session_factory, settings, "ds", root)
+    with session_scope(session_factory) as session:
+        job_id = service.create_job(
+            session, "index", {"dataset_id": dataset_id, "workers": 1}, "t"
+        ).id
+    factory = runner.session_factory_for(settings)
+    owner = runner.new_owner()
+    runner.plan_job(settings, factory, job_id, owner)
+    with factory() as session:
+        chunk = job_repository.chunks_of(session, job_id)[0]
+    ctx = runner.JobRunContext(settings, factory, job_id, owner)
+    get_kind("index").run_chunk(ctx, {**chunk.params, "frame_ids": chunk.params["frame_ids"][:3]})
+
+    # when the job is run again from its rows
+    status = runner.run_job_inline(settings, job_id)
+
+    # then it completes without re-reading (a second histogram row would violate the key)
+    assert status == "succeeded"
+    frames = _frames(session_factory)
+    assert all(f.indexed for f in frames.values()) and len(frames) == 6
+    assert all(sum(_histogram(session_factory, f.id).values()) == 128 for f in frames.values())

@@ -1,0 +1,82 @@
+"""The demo world: deterministic files, its label errors, idempotent install."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from ontolabel.core.config import Settings
+from ontolabel.datasets import service as dataset_service
+from ontolabel.demo.scenes import FINE, make_scene, render_frame
+from ontolabel.demo.world import COARSE, install_demo
+from ontolabel.mappings import repository as mapping_repository
+from PIL import Image
+from sqlalchemy.orm import Session, sessionmaker
+
+SIZE = (96, 48)
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*.png")):
+        h.update(path.relative_to(folder).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_scenes_are_deterministic_and_show_every_class() -> None:
+    scene = make_scene(7, 96 + 24, 48)
+    a_rgb, a_ids = render_frame(scene, 3, 1, 96, seed=5)
+    b_rgb, b_ids = render_frame(make_scene(7, 96 + 24, 48), 3, 1, 96, seed=5)
+    assert np.array_equal(a_rgb, b_rgb) and np.array_equal(a_ids, b_ids)
+    seen = set()
+    for seed in range(12):
+        seen |= set(
+            np.unique(render_frame(make_scene(seed, 280, 128), 0, 0, 256, seed)[1]).tolist()
+        )
+    assert seen == set(FINE.values())
+
+
+def test_install_registers_indexes_and_is_idempotent(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given a small demo installed once
+    report = install_demo(settings, frames_per_dataset=12, size=SIZE, echo=lambda _m: None)
+    assert report.count("succeeded") == 3
+    root = settings.demo_root
+    first = _digest(root)
+    # when installed again
+    lines: list[str] = []
+    install_demo(settings, frames_per_dataset=12, size=SIZE, echo=lines.append)
+    # then nothing is written or created again
+    assert _digest(root) == first
+    assert not [line for line in lines if line.startswith("created")]
+    with session_factory() as session:
+        datasets, total = dataset_service.list_datasets(session)
+        assert total == 3 and all(d.frame_count == 12 and d.error_count == 0 for d in datasets)
+        by_name = {d.name: d for d in datasets}
+        coarse = dataset_service.occurrence(session, by_name["demo-coarse"].id)
+        citylike = dataset_service.occurrence(session, by_name["demo-citylike"].id)
+        mapping = mapping_repository.get_mapping_by_name(session, "demo-citylike → demo-fine")
+        assert mapping is not None
+        # frames with any citylike label that the mapping allows for source class "sky"
+        sky_ids = dataset_service.extra_ids_for_source_class(
+            session, by_name["demo-citylike"].id, mapping.id, FINE["sky"], None
+        )
+        sky_frames, sky_total = dataset_service.frames_with_label(
+            session, by_name["demo-citylike"].id, sky_ids
+        )
+    # and the systematic label errors are there: unlabelled sky, signs never labelled
+    assert "sky" in citylike.never_labelled
+    assert sky_ids == [0, 5] and sky_total == 12
+    assert [f.pixels for f in sky_frames] == sorted((f.pixels for f in sky_frames), reverse=True)
+    assert "traffic-sign" in coarse.never_labelled
+    # with a hidden fine ground truth beside the coarse labels
+    label = np.asarray(Image.open(root / "demo-coarse" / "labels" / "s01" / "cam1" / "0000.png"))
+    truth = np.asarray(
+        Image.open(root / "demo-coarse" / "ground_truth" / "s01" / "cam1" / "0000.png")
+    )
+    assert label.shape == truth.shape == (SIZE[1], SIZE[0])
+    sign = COARSE.by_name("traffic-sign")
+    assert sign is not None and not (label == sign.id).any()

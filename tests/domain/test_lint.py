@@ -1,0 +1,158 @@
+"""Lint findings: what is wrong, where, and the likely fix."""
+
+from __future__ import annotations
+
+from ontolabel.domain.formats.reference import read_mapping_csv
+from ontolabel.domain.lint import (
+    Finding,
+    lint_mapping,
+    lint_source_consistency,
+    suggestion_hint,
+)
+
+from domain.factories import make_mapping, make_taxonomy, source_taxonomy
+
+EXTRA = make_taxonomy(
+    ["road", "sidewalk", "traffic light", "car", "truck", "unlabeled"], name="bdd"
+)
+
+
+def _codes(findings: list[Finding]) -> list[tuple[str, str]]:
+    return [(f.severity, f.code) for f in findings]
+
+
+def _only(findings: list[Finding], code: str) -> list[Finding]:
+    return [f for f in findings if f.code == code]
+
+
+def _lint_csv(text: str) -> list[Finding]:
+    parsed = read_mapping_csv(text, extra_taxonomy="bdd", source_taxonomy="cs", source="m.csv")
+    return lint_mapping(parsed.mapping, EXTRA, parsed.source, cells=parsed.cells)
+
+
+def test_clean_mapping_has_no_findings() -> None:
+    mapping = make_mapping(
+        {"road": ["road", "sidewalk"], "light": ["traffic light"], "car": ["car", "truck"]},
+        void=["unlabeled"],
+    )
+    assert lint_mapping(mapping, EXTRA, source_taxonomy(mapping)) == []
+
+
+def test_unknown_cells_get_the_closest_name_and_position() -> None:
+    # given a case slip, a typo, two names run together and a name with no near match
+    text = (
+        "id,name\n"
+        "0,road,Road,sidewalk\n"
+        "1,light,trafic light\n"
+        "2,car,car truck\n"
+        "255,void,unlabeled,zeppelin\n"
+    )
+    # when linted
+    findings = _only(_lint_csv(text), "unknown-label")
+    # then each cell is an error at its line and column with the suggestion
+    assert [(f.line, f.column, f.suggestion) for f in findings] == [
+        (2, 3, "road"),
+        (3, 3, "traffic light"),
+        (4, 3, "car, truck"),
+        (5, 4, None),
+    ]
+    assert all(f.severity == "error" for f in findings)
+    assert "comma may be missing" in findings[2].message
+
+
+def test_stray_spaces_are_info_because_they_still_match() -> None:
+    findings = _lint_csv(
+        "id,name\n0,road, road ,sidewalk\n1,x,traffic light\n2,c,car,truck\n255,void,unlabeled\n"
+    )
+    assert _codes(findings) == [("info", "stray-whitespace")]
+    assert (findings[0].line, findings[0].column, findings[0].suggestion) == (2, 3, "road")
+
+
+def test_unmapped_extra_label_is_an_error_per_rule_3() -> None:
+    mapping = make_mapping(
+        {"road": ["road", "sidewalk"], "car": ["car", "truck"]}, void=["unlabeled"]
+    )
+    findings = lint_mapping(mapping, EXTRA)
+    assert _codes(findings) == [("error", "unmapped-label")]
+    assert "'traffic light'" in findings[0].message and "255" in findings[0].message
+
+
+def test_negative_ids_unmapped_are_only_info() -> None:
+    extra = make_taxonomy(["plate"], start=-1)
+    assert _codes(lint_mapping(make_mapping({"car": []}), extra)) == [
+        ("info", "unused-source-class"),
+        ("info", "unmapped-label"),
+    ]
+
+
+def test_duplicate_cell_and_empty_row() -> None:
+    mapping = make_mapping(
+        {
+            "road": ["road", "sidewalk", "road"],
+            "light": ["traffic light"],
+            "car": ["car", "truck"],
+            "train": [],
+        },
+        void=["unlabeled"],
+    )
+    findings = lint_mapping(mapping, EXTRA)
+    assert _codes(findings) == [("warning", "duplicate-cell"), ("info", "unused-source-class")]
+    assert findings[0].row == 0 and findings[0].column == 5
+    assert findings[1].row == 3
+
+
+def test_rows_against_a_given_source_taxonomy() -> None:
+    # given a source taxonomy with classes 0..2
+    source = make_taxonomy(["road", "light", "car"], name="cs")
+    mapping = make_mapping(
+        {"road": ["road", "sidewalk"], "lights": ["traffic light"], "car": ["car"], "x": ["truck"]},
+        void=["unlabeled"],
+    )
+    # when linted with it
+    findings = lint_mapping(mapping, EXTRA, source)
+    # then the extra row is an error and the renamed row a warning with the right name
+    assert _codes(findings) == [
+        ("error", "unknown-source-class"),
+        ("warning", "source-name-mismatch"),
+    ]
+    assert findings[0].row == 3
+    assert findings[1].suggestion == "light"
+
+
+def test_missing_source_row_is_a_warning() -> None:
+    source = make_taxonomy(["road", "car"], name="cs")
+    mapping = make_mapping(
+        {"road": ["road", "sidewalk", "traffic light", "car", "truck"]}, void=["unlabeled"]
+    )
+    assert _codes(lint_mapping(mapping, EXTRA, source)) == [("warning", "missing-source-row")]
+
+
+def test_ambiguous_extra_name_is_a_warning() -> None:
+    extra = make_taxonomy(["Bicyclist", "Bicyclist"])
+    findings = lint_mapping(make_mapping({"rider": ["Bicyclist"]}), extra)
+    assert _codes(findings) == [("warning", "ambiguous-label")]
+
+
+def test_source_consistency_flags_the_odd_mapping_out() -> None:
+    # given three mappings onto "cs", one of which renames and adds a class
+    a = make_mapping({"road": [], "car": []}, source="cs")
+    b = make_mapping({"road": [], "car": []}, source="cs")
+    c = make_mapping({"road": [], "cars": [], "bus": []}, source="cs")
+    other = make_mapping({"x": []}, source="other")
+    # when compared
+    findings = lint_source_consistency([("a", a), ("b", b), ("c", c), ("o", other)])
+    # then only c is reported, with what differs
+    assert len(findings) == 1
+    assert findings[0].code == "source-inconsistent" and findings[0].message.startswith("c:")
+    assert "adds" in findings[0].message and "renames" in findings[0].message
+
+
+def test_unmapped_label_suggests_a_row_by_its_last_name_part() -> None:
+    # given a Mapillary-style source row and an extra label named like its last part
+    extra = make_taxonomy(["boat"])
+    mapping = make_mapping({"object--vehicle--boat": []})
+    # when linted
+    (unmapped,) = [f for f in lint_mapping(mapping, extra) if f.code == "unmapped-label"]
+    # then the row is suggested, and shown as a row, not as a spelling
+    assert unmapped.suggestion == "object--vehicle--boat"
+    assert suggestion_hint(unmapped) == " (closest row: 'object--vehicle--boat')"

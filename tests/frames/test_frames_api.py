@@ -1,0 +1,100 @@
+"""Serving frames by id: content types, colours, caching headers, bombs, paths."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from datasets.factories import COLORS, create_taxonomy, index, label_array, register, write_frame
+from fastapi.testclient import TestClient
+from ontolabel.core.config import Settings
+from PIL import Image
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@pytest.fixture
+def frame(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> dict[str, Any]:
+    root = settings.allowed_data_roots[0] / "ds"
+    write_frame(root, "s/000", label_array(0, ids=(0, 4, 200)))
+    create_taxonomy(session_factory)
+    dataset_id = register(session_factory, settings, "ds", root)
+    assert index(session_factory, settings, dataset_id)[0] == "succeeded"
+    items = client.get(f"/api/datasets/{dataset_id}/frames").json()["items"]
+    return {**items[0], "root": root}
+
+
+def _png(body: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))
+
+
+def _hex(pixel: np.ndarray) -> str:
+    r, g, b = (int(v) for v in pixel)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def test_label_is_coloured_with_the_taxonomy_colours(
+    client: TestClient, frame: dict[str, Any]
+) -> None:
+    response = client.get(f"/api/frames/{frame['id']}/label")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    rgb = _png(response.content)
+    assert _hex(rgb[0, 0]) == COLORS[0]
+    assert _hex(rgb[4, 0]) == COLORS[4]
+    # id 200 has no colour in the taxonomy: a deterministic fallback
+    assert tuple(rgb[7, 0]) == tuple(
+        _png(client.get(f"/api/frames/{frame['id']}/label").content)[7, 0]
+    )
+
+
+def test_image_overlay_thumbnail_and_etags(
+    client: TestClient, frame: dict[str, Any], settings: Settings
+) -> None:
+    image = client.get(f"/api/frames/{frame['id']}/image")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert "max-age" in image.headers["cache-control"]
+    again = client.get(
+        f"/api/frames/{frame['id']}/image", headers={"If-None-Match": image.headers["etag"]}
+    )
+    assert again.status_code == 304
+    overlay = client.get(f"/api/frames/{frame['id']}/overlay", params={"alpha": 1.0})
+    assert _png(overlay.content)[0, 0].tolist() == [0x80, 0x40, 0x80]
+    thumb = client.get(f"/api/frames/{frame['id']}/thumbnail", params={"size": 32})
+    assert thumb.headers["content-type"] == "image/jpeg"
+    assert list((settings.cache_dir / "thumbnails").glob(f"{frame['id']}-*.jpg"))
+    detail = client.get(f"/api/frames/{frame['id']}").json()
+    assert detail["histogram"] == {"0": 48, "4": 48, "200": 32}
+
+
+def test_decompression_bomb_is_a_422_naming_the_frame(
+    client: TestClient, frame: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a pixel limit below this frame's size (Pillow's own knob)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50)
+    response = client.get(f"/api/frames/{frame['id']}/label")
+    assert response.status_code == 422
+    assert response.json()["frame"] == frame["id"]
+    assert str(frame["id"]) in response.json()["detail"]
+
+
+def test_a_file_swapped_for_a_link_out_of_the_root_is_not_served(
+    client: TestClient, frame: dict[str, Any], tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.png"
+    Image.fromarray(np.zeros((8, 16), dtype=np.uint8)).save(secret)
+    label = frame["root"] / frame["label_path"]
+    label.unlink()
+    os.symlink(secret, label)
+    response = client.get(f"/api/frames/{frame['id']}/label")
+    assert response.status_code == 403
+
+
+def test_unknown_frame_is_404(client: TestClient, frame: dict[str, Any]) -> None:
+    assert client.get("/api/frames/999999/image").status_code == 404

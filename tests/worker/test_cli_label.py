@@ -1,0 +1,69 @@
+"""``ontolabel label`` end to end on synthetic frames with a tiny SegFormer on disk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from ontolabel.cli.main import cli
+from ontolabel.core.config import get_settings
+from PIL import Image
+
+from .conftest import EXTRA_CSV, MAPPING_CSV
+
+# extra id → allowed source ids (255 = void) per MAPPING_CSV
+ALLOWED = {0: {255}, 1: {0}, 2: {1, 255}, 3: {2}, 4: {3}, 5: {4}, 6: {4}, 7: set()}
+
+
+def test_label_writes_mirrored_constrained_pngs_and_a_manifest(
+    tiny_segformer: Path,
+    frames: Callable[..., tuple[Path, Path]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given frames, an extra labels.csv, a reference mapping CSV and a temp home
+    monkeypatch.setenv("ONTOLABEL_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    images, labels = frames(["seq1/f0", "seq1/f1", "seq2/f0"])
+    (tmp_path / "labels.csv").write_text(EXTRA_CSV)
+    (tmp_path / "master_labels_src.csv").write_text(MAPPING_CSV)
+    out = tmp_path / "out"
+    args = [
+        "label", "--model", str(tiny_segformer), "--images", str(images), "--labels",
+        str(labels), "--extra", str(tmp_path / "labels.csv"), "--mapping",
+        str(tmp_path / "master_labels_src.csv"), "--out", str(out), "--scales", "0.75,1",
+        "--device", "cpu", "--workers", "0", "--chunk-frames", "2", "--save-prediction",
+    ]  # fmt: skip
+    # when it runs
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    get_settings.cache_clear()
+    # then outputs mirror the label paths and obey the mapping
+    assert result.exit_code == 0, result.output
+    assert "labelled 3 frame(s), 0 error(s)" in result.output
+    for key in ("seq1/f0", "seq1/f1", "seq2/f0"):
+        pseudo = np.asarray(Image.open(out / f"{key}.png"))
+        extra = np.asarray(Image.open(labels / f"{key}.png"))
+        assert pseudo.shape == extra.shape == (32, 64)
+        for e, allowed in ALLOWED.items():
+            values = set(np.unique(pseudo[extra == e]).tolist())
+            assert values <= (allowed | {255}), (key, e, values)
+        assert set(np.unique(pseudo[extra == 7]).tolist()) <= {255}  # unmapped: never class 0
+        assert set(np.unique(pseudo[extra == 0]).tolist()) <= {255}  # void-only
+        assert (out / "_prediction" / f"{key}.png").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tta"]["scales"] == [0.75, 1.0] and manifest["tta"]["flip"] is True
+    assert set(manifest["frames"]) == {"seq1/f0", "seq1/f1", "seq2/f0"}
+    assert manifest["errors"] == {} and manifest["code_version"].startswith("0.")
+    assert manifest["mapping"]["file"].endswith("master_labels_src.csv")
+
+
+def test_label_help_is_fast_and_lists_options() -> None:
+    result = CliRunner().invoke(cli, ["label", "--help"])
+    assert result.exit_code == 0
+    assert "--void-threshold" in result.output and "--no-flip" in result.output

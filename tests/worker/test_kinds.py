@@ -1,0 +1,140 @@
+"""The job kinds through the real runner: pseudo_label on a stored revision, preview, evaluate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from ontolabel.core.config import Settings
+from ontolabel.core.db import session_scope
+from ontolabel.jobs import service as jobs
+from ontolabel.jobs.runner import run_job_inline
+from ontolabel.mappings.tables import MappingRevision
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .conftest import SOURCE_NAMES, segformer_dir, write_frames
+
+EXTRA_NAMES = ["unlabeled", "street", "house", "tree", "sky", "pedestrian", "rider", "wall"]
+ROWS = [
+    {"source_id": 0, "source_name": "road", "extra_labels": ["street"]},
+    {"source_id": 1, "source_name": "building", "extra_labels": ["house"]},
+    {"source_id": 2, "source_name": "vegetation", "extra_labels": ["tree"]},
+    {"source_id": 3, "source_name": "sky", "extra_labels": ["sky"]},
+    {"source_id": 4, "source_name": "person", "extra_labels": ["pedestrian", "rider"]},
+    {"source_id": 255, "source_name": "void", "extra_labels": ["unlabeled", "house"]},
+]
+
+
+def _taxonomy(client: TestClient, name: str, kind: str, names: list[str]) -> int:
+    classes = [{"id": i, "name": n} for i, n in enumerate(names)]
+    response = client.post("/api/taxonomies", json={"name": name, "kind": kind, "classes": classes})
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _run(
+    factory: sessionmaker[Session], settings: Settings, kind: str, params: dict[str, Any]
+) -> Any:
+    with session_scope(factory) as session:
+        job_id = jobs.create_job(session, kind, params, "test").id
+    assert run_job_inline(settings, job_id) == "succeeded", _why(factory, job_id)
+    with factory() as session:
+        return jobs.get_job(session, job_id)
+
+
+def _why(factory: sessionmaker[Session], job_id: int) -> str:
+    with factory() as session:
+        job = jobs.get_job(session, job_id)
+        return f"{job.status}: {job.error}"
+
+
+def test_label_preview_and_evaluate_through_jobs(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given taxonomies, a stored mapping, a registered teacher and frames under a data root
+    source_id = _taxonomy(client, "src", "source", SOURCE_NAMES)
+    _taxonomy(client, "ext", "extra", EXTRA_NAMES)
+    created = client.post(
+        "/api/mappings",
+        json={
+            "name": "ext-to-src",
+            "extra_taxonomy": "ext",
+            "source_taxonomy": "src",
+            "rows": ROWS,
+        },
+    )
+    assert created.status_code == 201, created.text
+    mapping_id = created.json()["id"]
+    with session_factory() as session:
+        revision_id = session.scalars(
+            select(MappingRevision.id).where(MappingRevision.mapping_id == mapping_id)
+        ).one()
+    teacher = segformer_dir(settings.home / "teacher", SOURCE_NAMES)
+    model = client.post(
+        "/api/models",
+        json={"name": "teacher", "taxonomy_id": source_id, "kind": "hf_dir", "path": str(teacher)},
+    )
+    assert model.status_code == 201, model.text
+    model_id = model.json()["id"]
+    images, labels = write_frames(Path(settings.data_roots), ["s/a", "s/b", "c"])
+    common = {"model": {"id": model_id}, "images_dir": str(images), "labels_dir": str(labels)}
+    light = {"scales": [1.0], "flip": True}
+    options = {"device": "cpu", "num_workers": 0, "chunk_frames": 2}
+
+    # when a pseudo_label job runs on the stored revision
+    job = _run(
+        session_factory, settings, "pseudo_label",
+        {**common, "mapping": {"revision_id": revision_id}, "tta": light, "options": options},
+    )  # fmt: skip
+    # then labels mirror the label paths and the manifest pins revision and model
+    out = settings.outputs / str(job.id)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == [
+        "c.png", "s/a.png", "s/b.png",
+    ]  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["mapping"]["revision_id"] == revision_id
+    assert manifest["mapping"]["revision"] == 1 and manifest["model"]["name"] == "teacher"
+    assert job.outputs["labelled"] == 3
+
+    # when teacher probabilities are cached and a preview is asked for (saved, then draft)
+    _run(session_factory, settings, "preview", {**common, "tta": light, "options": options})
+    url = f"/api/previews/model-{model_id}/s/a"
+    saved = client.post(url, json={"mapping_id": mapping_id})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["pseudo_label"].startswith("data:image/png;base64,")
+    assert saved.json()["revision"] == 1
+    draft_rows = [{**ROWS[0], "extra_labels": ["street", "unlabeled"]}, *ROWS[1:5], ROWS[5]]
+    draft_rows[5] = {**ROWS[5], "extra_labels": ["house"]}
+    draft = client.post(url, json={"mapping_id": mapping_id, "rows": draft_rows})
+    assert draft.status_code == 200 and draft.json()["revision"] is None
+    # then mapping 'unlabeled' to road instead of void leaves fewer pixels ignored
+    assert draft.json()["ignored"] < saved.json()["ignored"]
+    missing = client.post(f"/api/previews/model-{model_id}/nope", json={"mapping_id": mapping_id})
+    assert missing.status_code == 404 and "preview job" in missing.json()["detail"]
+
+    # when the pseudo-labels are evaluated against the extra ground truth through the mapping
+    evaluation = _run(
+        session_factory, settings, "evaluate",
+        {"predictions_dir": str(out), "labels_dir": str(labels), "class_ids": [0, 1, 2, 3, 4],
+         "class_names": SOURCE_NAMES, "mapping": {"revision_id": revision_id}},
+    )  # fmt: skip
+    # then the result is stored and served
+    served = client.get(f"/api/models/evaluations/{evaluation.outputs['evaluation_id']}")
+    assert served.status_code == 200, served.text
+    body = served.json()
+    assert body["frames"] == 3 and len(body["confusion"]) == 5
+    # unambiguous labels are kept exactly by the constraint: road, vegetation, sky, person
+    assert all(body["per_class_iou"][c] == 1.0 for c in (0, 2, 3, 4))
+
+    # when the teacher itself is evaluated (inference inside the job), it is stored for it
+    scored = _run(
+        session_factory, settings, "evaluate",
+        {**common, "class_ids": [0, 1, 2, 3, 4], "class_names": SOURCE_NAMES,
+         "mapping": {"revision_id": revision_id}, "tta": light, "options": options},
+    )  # fmt: skip
+    listed = client.get("/api/models/evaluations", params={"model_id": model_id}).json()
+    assert [e["id"] for e in listed["items"]] == [scored.outputs["evaluation_id"]]
+    assert 0 <= listed["items"][0]["mean_iou"] < 1

@@ -1,0 +1,1 @@
+"""ontolabel's GPU worker: models, test-time augmentation, constrained labelling, training."""

@@ -1,0 +1,163 @@
+"""Test-time augmentation: softmax averaged over horizontal flip x scales (DESIGN.md rule 6).
+
+Each view is resized back to label resolution before averaging. On CUDA the forward
+runs under bf16/fp16 autocast; a scale that runs out of memory is retried in tiles and,
+if that fails too, skipped with a note in the frame's report (never silently dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ontolabel_worker.ml.models import SegmentationModel
+
+DEFAULT_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+
+
+@dataclass(frozen=True)
+class TTAConfig:
+    """Views to average and how to run them."""
+
+    scales: tuple[float, ...] = DEFAULT_SCALES
+    flip: bool = True
+    precision: Literal["bf16", "fp16", "fp32"] = "bf16"
+    """Autocast dtype on CUDA; CPU always runs fp32."""
+    max_pixels: int | None = None
+    """A scaled image larger than this runs in tiles (bounds memory up front)."""
+    tile: int = 512
+    """Tile side (pixels at the scaled size) for tiled inference."""
+
+    def describe(self) -> dict[str, object]:
+        return {"scales": list(self.scales), "flip": self.flip, "precision": self.precision}
+
+
+@dataclass
+class Prediction:
+    """Averaged probabilities [B,C,H,W] on the model's device, plus per-image notes."""
+
+    probs: Tensor
+    notes: list[list[str]] = field(default_factory=list)
+
+
+class OutOfMemory(RuntimeError):
+    """Every scale of a batch ran out of memory, tiles included."""
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+def _autocast(device: torch.device, precision: str) -> torch.autocast | nullcontext[None]:
+    if device.type == "cuda" and precision != "fp32":
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+    return nullcontext()
+
+
+def _scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _views(
+    model: SegmentationModel, x: Tensor, size: tuple[int, int], flip: bool, precision: str
+) -> Tensor:
+    """Probabilities [B,C,*size] of ``x`` (normalised), averaged over flips if asked."""
+    batch = torch.cat([x, x.flip(-1)]) if flip else x
+    with _autocast(x.device, precision):
+        probs = model.probabilities(batch, size)
+    if not flip:
+        return probs
+    n = x.shape[0]
+    return probs[:n] + probs[n:].flip(-1)
+
+
+def _tiles(length: int, tile: int) -> Iterator[tuple[int, int]]:
+    """Overlapping windows covering ``range(length)`` (stride = 3/4 tile)."""
+    if length <= tile:
+        yield 0, length
+        return
+    stride = max(1, tile * 3 // 4)
+    start = 0
+    while True:
+        end = min(start + tile, length)
+        yield end - tile, end
+        if end == length:
+            return
+        start += stride
+
+
+def _tiled_views(
+    model: SegmentationModel,
+    x: Tensor,
+    size: tuple[int, int],
+    config: TTAConfig,
+) -> Tensor:
+    """Like ``_views`` but window by window over the scaled image; overlaps averaged."""
+    b, _, h, w = x.shape
+    canvas = torch.zeros((b, model.num_classes, h, w), device=x.device)
+    counts = torch.zeros((1, 1, h, w), device=x.device)
+    for y0, y1 in _tiles(h, config.tile):
+        for x0, x1 in _tiles(w, config.tile):
+            window = x[:, :, y0:y1, x0:x1]
+            canvas[:, :, y0:y1, x0:x1] += _views(
+                model, window, (y1 - y0, x1 - x0), config.flip, config.precision
+            )
+            counts[:, :, y0:y1, x0:x1] += 1
+    return F.interpolate(canvas / counts, size=size, mode="bilinear", align_corners=False)
+
+
+@torch.inference_mode()
+def predict(
+    model: SegmentationModel, images: Tensor, size: tuple[int, int], config: TTAConfig
+) -> Prediction:
+    """TTA probabilities at label resolution ``size`` for uint8 ``images`` [B,3,H,W].
+
+    ``images`` should already be on the model's device (pinned + non_blocking upstream).
+    """
+    n = images.shape[0]
+    total = torch.zeros((n, model.num_classes, *size), device=images.device)
+    notes: list[list[str]] = [[] for _ in range(n)]
+    views = 0
+    height, width = images.shape[-2:]
+    for scale in config.scales:
+        scaled = _scaled_size(height, width, scale)
+        x = model.normalise(images)
+        if scaled != (height, width):
+            x = F.interpolate(x, size=scaled, mode="bilinear", align_corners=False)
+        too_big = config.max_pixels is not None and scaled[0] * scaled[1] > config.max_pixels
+        try:
+            if too_big:
+                total += _tiled_views(model, x, size, config)
+            else:
+                total += _views(model, x, size, config.flip, config.precision)
+        except RuntimeError as exc:
+            if not _is_oom(exc):
+                raise
+            _release(images.device)
+            try:
+                total += _tiled_views(model, x, size, config)
+                for note in notes:
+                    note.append(f"scale {scale}: out of memory, ran in tiles")
+            except RuntimeError as again:
+                if not _is_oom(again):
+                    raise
+                _release(images.device)
+                for note in notes:
+                    note.append(f"scale {scale} skipped: out of memory")
+                continue
+        views += 2 if config.flip else 1
+    if views == 0:
+        raise OutOfMemory(f"every scale of {config.scales} ran out of memory, tiles included")
+    return Prediction(probs=total / views, notes=notes)
+
+
+def _release(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
