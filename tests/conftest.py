@@ -24,8 +24,6 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("ONTOLABEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REFERENCE = SHARED / "reference" / "data-priors" / "datasets"
 
 
 def service_missing(name: str, why: str) -> None:

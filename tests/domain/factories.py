@@ -10,12 +10,14 @@ from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import VOID_ID, Taxonomy, TaxonomyClass
 
 REPO = Path(__file__).resolve().parents[2]
-DATA_PRIORS = REPO.parent / "shared" / "reference" / "data-priors"
+# A verbatim copy of the published files (BSD-3, see its LICENSE), so a clean checkout
+# tests against the real mistakes without the shared folder beside it.
+DATA_PRIORS = REPO / "tests" / "data" / "data-priors"
 REFERENCE_DATASETS = DATA_PRIORS / "datasets"
 
 
 def require_reference() -> Path:
-    """The data-priors folder, or skip (it lives beside the repository, present in CI)."""
+    """The data-priors folder (vendored under ``tests/data``)."""
     if not (REFERENCE_DATASETS / "BDD" / "lists" / "labels.csv").is_file():
         pytest.skip(f"reference data-priors not found at {DATA_PRIORS}")
     return DATA_PRIORS

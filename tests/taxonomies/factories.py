@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "data-priors"
+REFERENCE = Path(__file__).resolve().parents[2] / "tests" / "data" / "data-priors"
 ONTOLOGY_TABLES = (
     "taxonomies",
     "taxonomy_classes",

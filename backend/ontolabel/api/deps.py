@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings
+from ontolabel.core.db import session_scope
 
 
 def get_settings(request: Request) -> Settings:
@@ -24,15 +25,8 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
 
 def get_db(request: Request) -> Iterator[Session]:
     """The request's unit of work: services only flush, this commits."""
-    session = get_session_factory(request)()
-    try:
+    with session_scope(get_session_factory(request)) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 @dataclass(frozen=True)
