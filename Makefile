@@ -25,7 +25,7 @@ frontend:
 	fi
 
 run: setup frontend
-	$(BIN)/ontolabel demo
+	$(BIN)/ontolabel demo --teacher
 	$(BIN)/ontolabel serve --host $(HOST) --port $(PORT)
 
 lint: setup

@@ -9,8 +9,10 @@ import numpy as np
 from ontolabel.core.config import Settings
 from ontolabel.datasets import service as dataset_service
 from ontolabel.demo.scenes import FINE, make_scene, render_frame
-from ontolabel.demo.world import COARSE, install_demo
+from ontolabel.demo.world import COARSE, TEACHER_NAME, install_demo, queue_teacher
+from ontolabel.jobs.runner import run_job_inline
 from ontolabel.mappings import repository as mapping_repository
+from ontolabel.models.service import find_model
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -80,3 +82,22 @@ def test_install_registers_indexes_and_is_idempotent(
     assert label.shape == truth.shape == (SIZE[1], SIZE[0])
     sign = COARSE.by_name("traffic-sign")
     assert sign is not None and not (label == sign.id).any()
+
+
+def test_the_demo_teacher_is_queued_once_trains_and_registers(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given an installed demo and its teacher job queued twice
+    install_demo(settings, frames_per_dataset=6, size=SIZE, echo=lambda _m: None)
+    first = queue_teacher(settings, seconds=2)
+    again = queue_teacher(settings, seconds=2)
+    assert "queued" in first and "already queued" in again
+    job_id = int(first.split()[2])
+    # when a runner picks it up
+    assert run_job_inline(settings, job_id) == "succeeded"
+    # then demo-teacher is registered on the fine taxonomy, and is not queued again
+    with session_factory() as session:
+        model = find_model(session, TEACHER_NAME)
+        assert model is not None and model.kind == "ontolabel"
+        assert Path(model.path, "config.json").is_file()
+    assert "already registered" in queue_teacher(settings)

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import shot
-from .seed import seed_dataset, seed_ontology
+from .seed import SOURCE_CLASSES, seed_dataset, seed_ontology
 
 pytestmark = pytest.mark.browser
 
@@ -61,3 +61,50 @@ def test_frame_grid_samples_frames_and_opens_a_frame(
     image.evaluate("img => img.decode()")
     expect(page.get_by_text("No teacher model registered yet.")).to_be_visible()
     shot(page, "22-frame-detail")
+
+
+def test_the_preview_runs_the_teacher_on_a_frame_whose_output_is_not_cached(
+    page: Any, api: httpx.Client, ui_home: Path
+) -> None:
+    # given: an indexed dataset, its mapping and a registered (random, tiny) teacher
+    seeded = seed_ontology(api)
+    dataset = seed_dataset(api, ui_home, seeded["extra"]["name"])["dataset"]
+    teacher = _tiny_teacher(ui_home / f"teacher-{dataset['id']}", [n for _, n, _ in SOURCE_CLASSES])
+    model = api.post(
+        "/api/models",
+        json={
+            "name": f"teacher-{dataset['id']}",
+            "taxonomy_id": seeded["source"]["id"],
+            "kind": "hf_dir",
+            "path": str(teacher),
+        },
+    )
+    assert model.status_code == 201, model.text
+    try:
+        frame = api.get(f"/api/datasets/{dataset['id']}/frames").json()["items"][0]
+        # when: the frame is opened, nothing is cached yet, so the panel offers to run it
+        page.goto(f"/#/frames/{frame['id']}")
+        expect(page.get_by_text("no cached teacher probabilities")).to_be_visible()
+        page.get_by_role("button", name="Run the teacher on this frame").click()
+        # then: a preview job runs and the constrained pseudo-label appears
+        preview = page.get_by_alt_text("pseudo-label preview")
+        expect(preview).to_be_visible(timeout=90_000)
+        preview.evaluate("img => img.decode()")
+        assert preview.evaluate("img => img.naturalWidth") > 0
+        jobs = api.get("/api/jobs", params={"kind": "preview"}).json()["items"]
+        assert jobs[0]["status"] == "succeeded"
+        assert jobs[0]["params"]["frame_ids"] == [frame["id"]]
+        shot(page, "23-frame-preview")
+    finally:  # the server is shared: other tests expect no teacher
+        api.delete(f"/api/models/{model.json()['id']}")
+
+
+def _tiny_teacher(path: Path, names: list[str]) -> Path:
+    """A nano SegFormer with random weights whose ``id2label`` is ``names``, saved."""
+    import torch
+    from ontolabel_worker.ml.train import segformer_config
+    from transformers import SegformerForSemanticSegmentation
+
+    torch.manual_seed(0)
+    SegformerForSemanticSegmentation(segformer_config(names, "nano")).save_pretrained(path)  # type: ignore[arg-type]
+    return path

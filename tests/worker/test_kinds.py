@@ -138,3 +138,28 @@ def test_label_preview_and_evaluate_through_jobs(
     listed = client.get("/api/models/evaluations", params={"model_id": model_id}).json()
     assert [e["id"] for e in listed["items"]] == [scored.outputs["evaluation_id"]]
     assert 0 <= listed["items"][0]["mean_iou"] < 1
+
+
+def test_a_preview_job_refuses_frame_paths_outside_the_allowed_roots(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given a registered teacher and an image outside every allowed root
+    source_id = _taxonomy(client, "src", "source", SOURCE_NAMES)
+    teacher = segformer_dir(settings.home / "teacher", SOURCE_NAMES)
+    model = client.post(
+        "/api/models",
+        json={"name": "teacher", "taxonomy_id": source_id, "kind": "hf_dir", "path": str(teacher)},
+    )
+    assert model.status_code == 201, model.text
+    outside = settings.home.parent / "elsewhere"
+    images, _ = write_frames(outside, ["a"])
+    # when a client names that file in a preview job's frames
+    frames = [{"key": "a", "image": str(images / "a.jpg")}]
+    with session_scope(session_factory) as session:
+        job_id = jobs.create_job(
+            session, "preview", {"model": {"id": model.json()["id"]}, "frames": frames}, "test"
+        ).id
+    # then the job fails naming the field, and nothing was cached
+    assert run_job_inline(settings, job_id) == "failed"
+    assert "frames[0].image" in _why(session_factory, job_id)
+    assert not list((settings.home / "cache").rglob("*.npz"))

@@ -251,6 +251,10 @@ def plan_preview(ctx: JobContext, params: JSON) -> Plan:
     model_spec, model_desc = resolve_model(ctx.session_factory, params.get("model") or {})
     if params.get("frames"):
         frames = [dict(f) for f in params["frames"]]
+        for i, frame in enumerate(frames):  # paths from a client: only under allowed roots
+            for name in ("image", "label"):
+                if frame.get(name):
+                    frame[name] = str(_check_readable(ctx, str(frame[name]), f"frames[{i}].{name}"))
     else:
         pairs, _ = _pairs(ctx, params)
         keys = set(params.get("keys") or [p.key for p in pairs])

@@ -183,13 +183,21 @@ def sample(
 
 @click.command("demo")
 @click.option("--frames", default=None, type=int, help="Frames per dataset (default: small).")
-def demo(frames: int | None) -> None:
+@click.option(
+    "--teacher/--no-teacher",
+    default=False,
+    help="Also queue (once) a ~3-minute CPU training job whose model, demo-teacher, "
+    "makes the frame view's pseudo-label preview work; the server runs it.",
+)
+def demo(frames: int | None, teacher: bool) -> None:
     """Write the synthetic demo world, load its taxonomies and mappings, index it."""
-    from ontolabel.demo.world import install_demo
+    from ontolabel.demo.world import install_demo, queue_teacher
 
     settings, _ = _ready()
     report = install_demo(settings, frames_per_dataset=frames, echo=click.echo)
     click.echo(report)
+    if teacher:
+        click.echo(queue_teacher(settings))
 
 
 def register(cli: click.Group) -> None:

@@ -326,3 +326,55 @@ def install_demo(
         statuses.append(f"{spec.name}: index job {job_id} {status}")
         echo(statuses[-1])
     return "demo ready: " + "; ".join(statuses)
+
+
+TEACHER_NAME = "demo-teacher"
+TEACHER_SECONDS = 180
+
+
+def queue_teacher(settings: Settings, *, seconds: int = TEACHER_SECONDS) -> str:
+    """Queue, once, a ``train`` job that fits a small teacher on ``demo-source``.
+
+    The job registers the model as ``demo-teacher`` when it finishes, so the frame view's
+    preview works on the demo without weights from anywhere. It is only queued here: the
+    server's embedded runner (or a worker) runs it, in the background, in ``seconds``.
+    """
+    from sqlalchemy import select
+
+    from ontolabel.jobs import service as job_service
+    from ontolabel.jobs.runner import session_factory_for
+    from ontolabel.jobs.tables import Job
+    from ontolabel.models.service import find_model
+    from ontolabel.taxonomies.repository import get_taxonomy_by_name
+
+    factory = session_factory_for(settings)
+    with session_scope(factory) as session:
+        if find_model(session, TEACHER_NAME) is not None:
+            return f"teacher {TEACHER_NAME} already registered"
+        trains = session.scalars(
+            select(Job).where(Job.kind == "train", Job.status.in_(("queued", "running")))
+        ).all()
+        pending = [j.id for j in trains if j.params.get("register_as") == TEACHER_NAME]
+        if pending:
+            return f"teacher job {pending[0]} already queued"
+        source = get_taxonomy_by_name(session, FINE_TAXONOMY.name)
+        if source is None:
+            raise LookupError(f"taxonomy {FINE_TAXONOMY.name} missing: run install_demo first")
+        classes = [c for c in FINE_TAXONOMY.classes if c.id != VOID_ID]
+        root = settings.demo_root / "demo-source"
+        params = {
+            "images_dir": str(root / "images"),
+            "labels_dir": str(root / "labels"),
+            "class_names": [c.name for c in classes],
+            "class_ids": [c.id for c in classes],
+            "size": "tiny",
+            "steps": 100_000,
+            "max_seconds": seconds,
+            "batch_size": 8,
+            "crop": 128,
+            "learning_rate": 1e-3,
+            "register_as": TEACHER_NAME,
+            "taxonomy_id": source.id,
+        }
+        job_id = job_service.create_job(session, "train", params, DEMO_USER.name).id
+    return f"teacher job {job_id} queued ({seconds} s of training once a runner picks it up)"

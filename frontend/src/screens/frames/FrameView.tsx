@@ -60,7 +60,7 @@ export function FrameView(props: { id: number }) {
                 </div>
                 <img src={src(view)} alt={`${view} of ${f.key}`} data-testid="frame-image" />
               </div>
-              <PreviewPanel frameId={f.id} extraTaxonomyId={ds.taxonomy_id} />
+              <PreviewPanel frameId={f.id} datasetId={ds.id} extraTaxonomyId={ds.taxonomy_id} />
               </div>
               <div>
                 <Card title="Frame">

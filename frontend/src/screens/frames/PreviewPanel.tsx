@@ -10,7 +10,10 @@ const LAYERS = ["pseudo_label", "prediction", "difference"] as const;
  * The constrained pseudo-label of this frame for a teacher model and a mapping revision,
  * re-applied by the server to the teacher's cached output (a `preview` job fills the cache).
  */
-export function PreviewPanel(props: { frameId: number; extraTaxonomyId: number }) {
+const FINAL = ["succeeded", "failed", "cancelled"];
+const NOT_CACHED = "no cached teacher probabilities";
+
+export function PreviewPanel(props: { frameId: number; datasetId: number; extraTaxonomyId: number }) {
   const q = useQuery(async () => {
     const [models, mappings] = await Promise.all([
       unwrap(api.GET("/api/models")),
@@ -22,17 +25,40 @@ export function PreviewPanel(props: { frameId: number; extraTaxonomyId: number }
   const [mappingId, setMappingId] = useState("");
   const [layer, setLayer] = useState<(typeof LAYERS)[number]>("pseudo_label");
   const [error, setError] = useState<string>();
+  const [running, setRunning] = useState<string>();
+  const [attempt, setAttempt] = useState(0);
   const models = q.data?.models ?? [];
   const mappings = q.data?.mappings ?? [];
   const model = modelId || String(models[0]?.id ?? "");
   const mapping = mappingId || String(mappings[0]?.id ?? "");
-  const url = model && mapping ? `/api/frames/${props.frameId}/preview?model_id=${model}&mapping_id=${mapping}&layer=${layer}` : "";
+  const url = model && mapping ? `/api/frames/${props.frameId}/preview?model_id=${model}&mapping_id=${mapping}&layer=${layer}&attempt=${attempt}` : "";
 
   // An <img> cannot show the server's message; fetch it so the detail is shown verbatim.
   async function explain() {
     const r = await fetch(url);
     const body = await r.json().catch(() => ({ detail: `preview failed (HTTP ${r.status})` }));
     setError(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+  }
+
+  // Fill the cache for this frame: a `preview` job named by ids only (the server finds the files).
+  async function runTeacher() {
+    setRunning("queued");
+    try {
+      const params = { model: { id: Number(model) }, dataset_id: props.datasetId, frame_ids: [props.frameId] };
+      let job = await unwrap(api.POST("/api/jobs", { body: { kind: "preview", params } }));
+      while (!FINAL.includes(job.status)) {
+        setRunning(job.status);
+        await new Promise((done) => setTimeout(done, 500));
+        job = await unwrap(api.GET("/api/jobs/{job_id}", { params: { path: { job_id: job.id } } }));
+      }
+      if (job.status !== "succeeded") throw new Error(job.error ?? `preview job ${job.id} ${job.status}`);
+      setError(undefined);
+      setAttempt((n) => n + 1);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setRunning(undefined);
+    }
   }
 
   return (
@@ -66,6 +92,11 @@ export function PreviewPanel(props: { frameId: number; extraTaxonomyId: number }
             </select>
           </div>
           {error && <ErrorBox message={error} />}
+          {error?.includes(NOT_CACHED) && (
+            <button class="btn" disabled={!!running} onClick={runTeacher}>
+              {running ? `Teacher running (${running})…` : "Run the teacher on this frame"}
+            </button>
+          )}
           {url && !error && <img class="preview" src={url} alt="pseudo-label preview" onError={explain} />}
         </>
       )}
