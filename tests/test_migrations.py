@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from ontolabel.core.db import make_engine
 from ontolabel.core.tables import metadata
 from sqlalchemy import Table, inspect
+
+# SQLite cannot reflect expression indexes (ix_frames_dataset_shuffle), so Alembic skips
+# comparing it there and says so; PostgreSQL reflects and compares it.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index",
+    "ignore:autogenerate skipping metadata-specified expression-based index",
+)
 
 ONTOLOGY_TABLES = {
     "taxonomies",

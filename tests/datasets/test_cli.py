@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from ontolabel.cli.main import cli
 from ontolabel.core.config import get_settings
+from ontolabel.domain.formats.native import dump_taxonomy
 from ontolabel.domain.formats.reference import write_labels_csv
 
 from .factories import TAXONOMY, write_png
@@ -88,3 +90,72 @@ def test_add_index_and_sample_every_20th(env: Path, tmp_path: Path) -> None:
 def test_sampling_an_unknown_dataset_fails_clearly(env: Path) -> None:
     result = CliRunner().invoke(cli, ["dataset", "sample", "nope"])
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+@pytest.fixture
+def env_db(env: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """``env`` on each database kind (the CLI reads ONTOLABEL_DATABASE_URL)."""
+    monkeypatch.setenv("ONTOLABEL_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield env
+    get_settings.cache_clear()
+
+
+def test_index_exits_1_when_the_job_fails(env_db: Path, tmp_path: Path) -> None:
+    # given a registered dataset whose folder is gone by the time it is indexed
+    root = env_db / "gone"
+    write_png(root / "images/a.png", np.zeros((2, 4, 3), dtype=np.uint8))
+    write_png(root / "labels/a.png", np.zeros((2, 4), dtype=np.uint8))
+    labels_csv = tmp_path / "labels.csv"
+    labels_csv.write_text(write_labels_csv(TAXONOMY))
+    runner = CliRunner()
+    added = runner.invoke(
+        cli, ["dataset", "add", "gone", str(root), "--taxonomy", str(labels_csv), "--preset",
+              "generic"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    for path in sorted(root.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    root.rmdir()
+    # when it is indexed, then the job fails, says why, and the command exits 1
+    indexed = runner.invoke(cli, ["dataset", "index", "gone"])
+    assert indexed.exit_code == 1
+    assert "failed" in indexed.output and "not an existing directory" in indexed.output
+
+
+def test_a_taxonomy_file_clashing_with_a_stored_one_is_refused(
+    env_db: Path, tmp_path: Path
+) -> None:
+    # given a stored taxonomy 'tiny' and a file of that name with other classes
+    root = env_db / "ds"
+    write_png(root / "images/a.png", np.zeros((2, 4, 3), dtype=np.uint8))
+    write_png(root / "labels/a.png", np.zeros((2, 4), dtype=np.uint8))
+    first = tmp_path / "tiny.yaml"
+    first.write_text(dump_taxonomy(TAXONOMY))
+    runner = CliRunner()
+    base = ["dataset", "add", "a", str(root), "--preset", "generic", "--taxonomy"]
+    assert runner.invoke(cli, [*base, str(first)]).exit_code == 0
+    renamed = dataclasses.replace(TAXONOMY.classes[5], name="truck")
+    other = dataclasses.replace(TAXONOMY, classes=(*TAXONOMY.classes[:5], renamed))
+    second = tmp_path / "other" / "tiny.yaml"
+    second.parent.mkdir()
+    second.write_text(dump_taxonomy(other))
+    # when a second dataset names that file, then it is refused, naming the difference
+    clash = runner.invoke(cli, ["dataset", "add", "b", str(root), "--preset", "generic",
+                                "--taxonomy", str(second)])  # fmt: skip
+    assert clash.exit_code == 1
+    assert "id 5: stored 'car'" in clash.output and "'truck'" in clash.output
+    # and nothing was registered; the same file as stored is accepted
+    listed = runner.invoke(cli, ["dataset", "list"]).output
+    assert " a " in listed and " b " not in listed
+    assert runner.invoke(cli, [*base[:2], "c", *base[3:], str(first)]).exit_code == 0
+
+
+def test_a_taxonomy_file_that_is_not_utf8_is_a_clear_error(env_db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "labels.csv"
+    bad.write_bytes(b"id,name\n0,r\xe9\n")
+    result = CliRunner().invoke(
+        cli, ["dataset", "add", "x", str(env_db), "--preset", "generic", "--taxonomy", str(bad)]
+    )
+    assert result.exit_code == 1
+    assert "labels.csv:2: not UTF-8 text" in result.output

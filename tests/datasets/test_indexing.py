@@ -139,8 +139,12 @@ def test_a_resumed_job_skips_frames_its_dead_worker_already_wrote(
     # when the job is run again from its rows
     status = runner.run_job_inline(settings, job_id)
 
-    # then it completes without re-reading (a second histogram row would violate the key)
+    # then it completes without re-reading (a second histogram row would violate the key),
+    # and the frames the dead worker wrote still count towards progress
     assert status == "succeeded"
+    with session_factory() as session:
+        job = job_repository.get_job(session, job_id)
+        assert job is not None and (job.done, job.total) == (6, 6)
     frames = _frames(session_factory)
     assert all(f.indexed for f in frames.values()) and len(frames) == 6
     assert all(sum(_histogram(session_factory, f.id).values()) == 128 for f in frames.values())

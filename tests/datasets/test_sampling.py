@@ -77,6 +77,16 @@ def test_per_label_gets_rare_labels_in() -> None:
     assert sum(1 for f in picked if 0 in f.labels) >= 2
 
 
+def test_per_label_is_repeatable_and_seed_dependent() -> None:
+    # given the same frames in another order, the same seed picks the same frames
+    a = sample_per_label(_layout(), 3, seed=11)
+    assert a == sample_per_label(list(reversed(_layout())), 3, seed=11)
+    # and another seed picks others, still at least 3 of each label
+    b = sample_per_label(_layout(), 3, seed=12)
+    assert a != b
+    assert all(sum(1 for f in picked if 7 in f.labels) >= 3 for picked in (a, b))
+
+
 def test_rules_combine_every_nth_then_filters_then_random() -> None:
     rule = SamplingRule(every=20, sequence="A", random=3, seed=1)
     picked = apply_rule(_layout(), rule)
@@ -91,3 +101,28 @@ def test_one_sort_gives_the_same_positions_as_per_group_sorting() -> None:
     ordered, positions = order_and_positions(_layout())
     assert ordered == in_order(_layout())
     assert positions == sequence_positions(_layout())
+
+
+def test_orders_of_plain_names_match_the_frame_order() -> None:
+    from ontolabel.domain.sampling import order_and_positions, orders_of
+
+    # given frames whose ids are their indexes, with names that only compare naturally
+    # ("f9" before "f10") and two spellings of one number ("a01", "a1")
+    frames = [
+        FrameRef(id=i, sequence=f.sequence, frame=f.frame, camera=f.camera)
+        for i, f in enumerate(_layout())
+    ]
+    frames += [
+        FrameRef(id=len(frames) + i, sequence=s, frame=fr, camera="c")
+        for i, (s, fr) in enumerate([("a01", "f10"), ("a1", "f9"), ("a01", "f9"), ("", "")])
+    ]
+
+    # when both order them
+    ordered, positions = order_and_positions(frames)
+    orders = orders_of([(f.sequence, f.frame, f.camera) for f in frames])
+
+    # then each frame gets the same ordinal and the same place within its stream
+    assert orders == [
+        ({f.id: n for n, f in enumerate(ordered)}[f.id], positions[f.id]) for f in frames
+    ]
+    assert orders_of([]) == []

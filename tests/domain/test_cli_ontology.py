@@ -202,3 +202,23 @@ def test_convert_kind_overrides_the_guess(tmp_path: Path) -> None:
     # then it is one
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("kind: taxonomy\nname: plain\n")
+
+
+def test_convert_csv_mapping_needs_its_extra_taxonomy(tmp_path: Path) -> None:
+    # given a mapping CSV, which does not say which taxonomy its cells name
+    p = _write(tmp_path, good_csv=GOOD)
+    out = tmp_path / "m.yaml"
+    runner = CliRunner()
+    # when converted without --extra: refused, nothing written
+    refused = runner.invoke(cli, ["convert", str(p["good_csv"]), "-o", str(out)])
+    assert refused.exit_code == 2 and "--extra" in refused.output
+    assert not out.exists()
+    # when the extra taxonomy is named: converted under that name
+    named = runner.invoke(
+        cli, ["convert", str(p["good_csv"]), "--extra-name", "bdd", "-o", str(out)]
+    )
+    assert named.exit_code == 0, named.output
+    assert "extra_taxonomy: bdd" in out.read_text()
+    # and the native file converts back without --extra: it names its taxonomies
+    back = runner.invoke(cli, ["convert", str(out), "-o", str(tmp_path / "m.csv")])
+    assert back.exit_code == 0, back.output

@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from datasets.factories import COLORS, create_taxonomy, index, label_array, register, write_frame
+from datasets.factories import (
+    COLORS,
+    create_taxonomy,
+    index,
+    label_array,
+    register,
+    write_frame,
+    write_png,
+)
 from fastapi.testclient import TestClient
 from ontolabel.core.config import Settings
 from PIL import Image
@@ -98,3 +106,31 @@ def test_a_file_swapped_for_a_link_out_of_the_root_is_not_served(
 
 def test_unknown_frame_is_404(client: TestClient, frame: dict[str, Any]) -> None:
     assert client.get("/api/frames/999999/image").status_code == 404
+
+
+def test_image_content_type_comes_from_the_bytes(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given a TIFF image (no browser shows it) and a JPEG saved under a .png name
+    root = settings.allowed_data_roots[0] / "mixed"
+    rgb = np.zeros((8, 16, 3), dtype=np.uint8)
+    rgb[:, :8] = (200, 30, 10)
+    (root / "images" / "s").mkdir(parents=True)
+    Image.fromarray(rgb).save(root / "images/s/000.tif", format="TIFF")
+    Image.fromarray(rgb).save(root / "images/s/001.png", format="JPEG")
+    for key in ("000", "001"):
+        write_png(root / "labels" / "s" / f"{key}.png", label_array(0))
+    create_taxonomy(session_factory)
+    dataset_id = register(session_factory, settings, "mixed", root)
+    assert index(session_factory, settings, dataset_id)[0] == "succeeded"
+    frames = client.get(f"/api/datasets/{dataset_id}/frames").json()["items"]
+    by_name = {Path(f["image_path"]).name: f["id"] for f in frames}
+    # when each image is fetched
+    tiff = client.get(f"/api/frames/{by_name['000.tif']}/image")
+    jpeg = client.get(f"/api/frames/{by_name['001.png']}/image")
+    # then the TIFF arrives as a PNG with the same pixels, the JPEG as what it is
+    assert tiff.status_code == 200 and tiff.headers["content-type"] == "image/png"
+    assert tiff.headers["x-content-type-options"] == "nosniff"
+    assert (_png(tiff.content) == rgb).all()
+    assert jpeg.status_code == 200 and jpeg.headers["content-type"] == "image/jpeg"
+    assert jpeg.content == (root / "images/s/001.png").read_bytes()

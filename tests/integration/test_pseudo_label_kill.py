@@ -218,7 +218,7 @@ def test_a_pseudo_label_job_survives_a_killed_worker(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["mapping"]["revision_id"] == demo.revision_id
     assert manifest["model"]["id"] == demo.model_id
-    assert manifest["tta"] == {**TTA, "scales": TTA["scales"]}
+    assert manifest["tta"] == {**TTA, "precision_used": ["fp32"]}
     assert manifest["summary"]["labelled"] == FRAMES and manifest["errors"] == {}
     assert job.outputs["manifest"] == str(out / "manifest.json")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -58,12 +59,50 @@ def test_label_writes_mirrored_constrained_pngs_and_a_manifest(
         assert (out / "_prediction" / f"{key}.png").is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tta"]["scales"] == [0.75, 1.0] and manifest["tta"]["flip"] is True
+    assert manifest["tta"]["precision_used"] == ["fp32"]  # bf16 autocast is CUDA-only
+    assert all(f["precision"] == "fp32" for f in manifest["frames"].values())
     assert set(manifest["frames"]) == {"seq1/f0", "seq1/f1", "seq2/f0"}
     assert manifest["errors"] == {} and manifest["code_version"].startswith("0.")
-    assert manifest["mapping"]["file"].endswith("master_labels_src.csv")
+    mapping_file = tmp_path / "master_labels_src.csv"
+    assert manifest["mapping"]["file"] == str(mapping_file.resolve())
+    assert manifest["mapping"]["sha256"] == hashlib.sha256(mapping_file.read_bytes()).hexdigest()
+    assert (
+        manifest["mapping"]["extra_labels_sha256"]
+        == hashlib.sha256((tmp_path / "labels.csv").read_bytes()).hexdigest()
+    )
 
 
 def test_label_help_is_fast_and_lists_options() -> None:
     result = CliRunner().invoke(cli, ["label", "--help"])
     assert result.exit_code == 0
     assert "--void-threshold" in result.output and "--no-flip" in result.output
+
+
+def test_an_unknown_model_name_fails_before_any_job(
+    frames: Callable[..., tuple[Path, Path]],
+    tmp_path: Path,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a database with no model called 'teacher' and no such folder
+    monkeypatch.setenv("ONTOLABEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ONTOLABEL_DATABASE_URL", db_url)
+    monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    images, labels = frames(["a"])
+    (tmp_path / "labels.csv").write_text(EXTRA_CSV)
+    (tmp_path / "master_labels_src.csv").write_text(MAPPING_CSV)
+    args = [
+        "label", "--model", "teacher", "--images", str(images), "--labels", str(labels),
+        "--extra", str(tmp_path / "labels.csv"), "--mapping",
+        str(tmp_path / "master_labels_src.csv"), "--out", str(tmp_path / "out"),
+    ]  # fmt: skip
+    # when it runs
+    result = CliRunner().invoke(cli, args)
+    jobs = CliRunner().invoke(cli, ["jobs", "list"])
+    get_settings.cache_clear()
+    # then it says what MODEL may be, and no job was made (no download attempted)
+    assert result.exit_code == 1
+    assert "'teacher' is neither a registered model (registered: none yet)" in result.output
+    assert "0 of 0 job(s)" in jobs.output

@@ -214,6 +214,7 @@ def finish_pseudo_label(ctx: JobContext, params: JSON) -> JSON:
         else:
             frames[key] = report
     changed = [f["changed_by_priors"] for f in frames.values()]
+    ran_in = sorted({str(f["precision"]) for f in frames.values() if "precision" in f})
     ignored = [f["ignored"] for f in frames.values()]
     summary: JSON = {
         "labelled": len(frames),
@@ -226,7 +227,8 @@ def finish_pseudo_label(ctx: JobContext, params: JSON) -> JSON:
         "kind": "pseudo_label",
         "mapping": pinned.description,
         "model": model_desc,
-        "tta": tta_config(params.get("tta")).describe(),
+        # what was asked for, and what the frames really ran in (CPU has no bf16 autocast)
+        "tta": {**tta_config(params.get("tta")).describe(), "precision_used": ran_in},
         "options": params.get("options") or {},
         "code_version": code_version(),
         "frames": frames,

@@ -41,7 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _domain_error(_request: Request, exc: OntolabelError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, **exc.extra}, status_code=exc.status_code)
 
-    @app.get("/api/health", tags=["health"])
+    @app.get(
+        "/api/health",
+        tags=["health"],
+        responses={
+            200: {
+                "content": {"application/json": {"example": {"status": "ok", "version": "0.1.0"}}}
+            }
+        },
+    )
     def health() -> dict[str, str]:
         """Answers once the app is ready to serve."""
         return {"status": "ok", "version": __version__}

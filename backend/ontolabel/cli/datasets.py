@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -14,7 +15,8 @@ from ontolabel.datasets import service
 from ontolabel.datasets.layout import PRESETS
 from ontolabel.datasets.schemas import DatasetCreate, SamplingParams
 from ontolabel.domain.labels import LABEL_ENCODINGS
-from ontolabel.errors import OntolabelError
+from ontolabel.domain.taxonomy import TaxonomyClass
+from ontolabel.errors import InvalidInput, OntolabelError
 from ontolabel.jobs.runner import session_factory_for
 
 CLI_USER = User(name="cli")
@@ -29,6 +31,7 @@ def _ready() -> tuple[Settings, sessionmaker[Session]]:
 
 def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
     """A taxonomy name, or a labels.csv / taxonomy YAML file imported under the dataset's name."""
+    from ontolabel.domain.formats import decode_text
     from ontolabel.domain.formats.native import load_taxonomy
     from ontolabel.domain.formats.reference import read_labels_csv
     from ontolabel.taxonomies import repository as taxonomy_repository
@@ -37,15 +40,42 @@ def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
     path = Path(value)
     if not path.is_file():
         return value
-    text = path.read_text(encoding="utf-8-sig")
+    text = decode_text(path.read_bytes(), source=str(path))
     if path.suffix.lower() in (".yaml", ".yml"):
         taxonomy = load_taxonomy(text, source=str(path))
     else:
         taxonomy = read_labels_csv(text, name=dataset_name, source=str(path))
     existing = taxonomy_repository.get_taxonomy_by_name(session, taxonomy.name)
-    if existing is not None:
-        return existing.id
-    return taxonomy_service.create_taxonomy(session, taxonomy, kind="extra", user=CLI_USER).id
+    if existing is None:
+        return taxonomy_service.create_taxonomy(session, taxonomy, kind="extra", user=CLI_USER).id
+    stored = taxonomy_repository.load_domain_taxonomy(session, existing.id)
+    differences = _class_differences(stored.classes if stored else (), taxonomy.classes)
+    if differences:  # reusing it would decode this dataset's labels with the wrong classes
+        raise InvalidInput(
+            f"taxonomy {taxonomy.name!r} already exists with other classes than {path} "
+            f"({len(differences)} difference(s): {'; '.join(differences[:5])}): to use the "
+            f"stored one pass --taxonomy {taxonomy.name}; to use the file give its taxonomy a "
+            "name not taken yet "
+            "(a labels.csv is named after the dataset)",
+            field="taxonomy",
+        )
+    return existing.id
+
+
+def _class_differences(
+    stored: Sequence[TaxonomyClass], given: Sequence[TaxonomyClass]
+) -> list[str]:
+    """Ids whose name or colour differ between two class lists, as short phrases."""
+    old = {c.id: c for c in stored}
+    new = {c.id: c for c in given}
+    found = []
+    for class_id in sorted(old.keys() | new.keys()):
+        a, b = old.get(class_id), new.get(class_id)
+        if a is None or b is None:
+            found.append(f"id {class_id} only in the {'file' if a is None else 'database'}")
+        elif (a.name, a.color) != (b.name, b.color):
+            found.append(f"id {class_id}: stored {a.name!r} {a.color}, file {b.name!r} {b.color}")
+    return found
 
 
 @click.group("dataset")

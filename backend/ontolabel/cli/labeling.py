@@ -6,6 +6,7 @@ process by the jobs runner; torch loads only inside the command so ``--help`` st
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,10 @@ def _pinned_mapping(extra_file: Path, mapping_file: Path) -> dict[str, Any]:
     from ontolabel.domain.formats.reference import read_labels_csv, read_mapping_csv
     from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 
-    extra_text = decode_text(extra_file.read_bytes(), source=str(extra_file))
+    extra_bytes, mapping_bytes = extra_file.read_bytes(), mapping_file.read_bytes()
+    extra_text = decode_text(extra_bytes, source=str(extra_file))
     extra = read_labels_csv(extra_text, name=extra_file.stem, source=str(extra_file))
-    text = decode_text(mapping_file.read_bytes(), source=str(mapping_file))
+    text = decode_text(mapping_bytes, source=str(mapping_file))
     if mapping_file.suffix.lower() == ".csv":
         mapping = read_mapping_csv(
             text, extra_taxonomy=extra.name, source_taxonomy="source", source=str(mapping_file)
@@ -51,7 +53,13 @@ def _pinned_mapping(extra_file: Path, mapping_file: Path) -> dict[str, Any]:
         "mapping": dump_mapping(mapping),
         "extra": dump_taxonomy(extra),
         "source": dump_taxonomy(source),
-        "description": {"file": str(mapping_file), "extra_labels": str(extra_file)},
+        # No revision names a file: its absolute path and content digest stand in for one.
+        "description": {
+            "file": str(mapping_file.resolve()),
+            "sha256": hashlib.sha256(mapping_bytes).hexdigest(),
+            "extra_labels": str(extra_file.resolve()),
+            "extra_labels_sha256": hashlib.sha256(extra_bytes).hexdigest(),
+        },
     }
 
 
@@ -123,7 +131,7 @@ def label(
     from ontolabel.core.config import get_settings
     from ontolabel.core.db import upgrade_database
     from ontolabel.jobs.runner import session_factory_for
-    from ontolabel.models.service import find_model
+    from ontolabel.models.service import find_model, list_models
 
     base = get_settings()
     out = out.expanduser().resolve()
@@ -137,8 +145,17 @@ def label(
         upgrade_database(settings.sqlalchemy_url)
         with session_factory_for(settings)() as session:
             record = find_model(session, model)
+            registered = [m.name for m in list_models(session)[0]] if record is None else []
+        local = Path(model).expanduser()
+        if record is None and not local.exists() and "/" not in model:
+            # Not a hub id either (those are owner/name): say so now, not after a download try.
+            known = ", ".join(registered) or "none yet"
+            raise click.ClickException(
+                f"--model {model!r} is neither a registered model (registered: {known}) nor a "
+                "local folder or checkpoint file; a Hugging Face hub id looks like owner/name"
+            )
         model_spec: dict[str, Any] = (
-            {"id": record.id} if record is not None else {"path": str(Path(model).expanduser())}
+            {"id": record.id} if record is not None else {"path": str(local)}
         )
         model_spec["allow_pickle"] = allow_pickle
         params = {

@@ -199,7 +199,10 @@ def convert(
     name: str | None,
     kind: str | None,
 ) -> None:
-    """Convert a taxonomy or mapping between reference CSV and native YAML (by extension)."""
+    """Convert a taxonomy or mapping between reference CSV and native YAML (by extension).
+
+    A CSV mapping needs --extra (or --extra-name); a native mapping names its taxonomies.
+    """
     text = _text(in_path)
     if kind is not None:
         is_taxonomy = kind == "taxonomy"
@@ -211,6 +214,11 @@ def convert(
         taxonomy = read_taxonomy_file(in_path, name)
         output = dump_taxonomy(taxonomy) if _is_native(out_path) else write_labels_csv(taxonomy)
     else:
+        if extra_name is None and extra_path is None and not _is_native(in_path):
+            raise click.UsageError(
+                "a CSV mapping does not name its extra taxonomy: give --extra LABELS_CSV "
+                "(or --extra-name NAME)"
+            )
         if extra_name is None:
             extra_name = read_taxonomy_file(extra_path).name if extra_path else "extra"
         mapping = read_mapping_file(in_path, extra_name=extra_name, source_name=source_name).mapping

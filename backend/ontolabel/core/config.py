@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated modules that register extra job kinds (plugins, tests).",
     )
+
+    @field_validator("home", "output_root")
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        """``~`` in a quoted variable (``ONTOLABEL_HOME='~/x'``) means the home folder too."""
+        return value.expanduser() if value is not None else None
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -14,7 +14,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from ontolabel.core.paths import is_inside
 from ontolabel.domain.labels import LABEL_ENCODINGS, LabelEncoding
@@ -142,11 +144,16 @@ def validate_layout(layout: Layout) -> None:
         )
 
 
-@dataclass(frozen=True)
-class FileStat:
+class FileStat(NamedTuple):
+    """A file found by :func:`walk` (a named tuple: far cheaper to make 280k times than a
+    frozen dataclass)."""
+
     rel: str
     size: int
     mtime_ns: int
+
+
+_NAME = attrgetter("name")
 
 
 def walk(root: Path) -> Iterator[FileStat]:
@@ -160,7 +167,7 @@ def walk(root: Path) -> Iterator[FileStat]:
     while stack:
         folder = stack.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+            entries = sorted(os.scandir(folder), key=_NAME, reverse=True)
         except OSError:
             continue
         for entry in entries:
@@ -215,7 +222,8 @@ def _stem_key(rel: str, glob: str) -> str:
 
 
 def _groups_key(groups: dict[str, str]) -> str:
-    return "|".join(groups.get(g, "") for g in GROUPS)
+    get = groups.get
+    return f"{get('split', '')}|{get('sequence', '')}|{get('camera', '')}|{get('frame', '')}"
 
 
 def scan(root: Path, layout: Layout) -> Scan:
@@ -245,7 +253,9 @@ def scan(root: Path, layout: Layout) -> Scan:
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
         stem = _stem_key(stat.rel, glob)
         key = _groups_key(groups) if by_groups else stem
-        entry = frames.setdefault(key, FrameFiles(key=key))
+        entry = frames.get(key)
+        if entry is None:
+            entry = frames[key] = FrameFiles(key=key)
         if role == "image":
             if entry.image is not None:
                 entry.problem = f"two images share the key {key!r}: {entry.image.rel}, {stat.rel}"

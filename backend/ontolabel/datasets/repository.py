@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Integer, Select, func, literal_column, select, union_all
+from sqlalchemy.orm import Session, aliased
 
-from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel, SampleSet
-from ontolabel.domain.sampling import FrameRef, SamplingRule
+from ontolabel.datasets.tables import (
+    Dataset,
+    DatasetLabelStat,
+    Frame,
+    FrameLabel,
+    SampleSet,
+    shuffle_key_sql,
+)
+from ontolabel.domain.sampling import SHUFFLE_MASK, SamplingRule, shuffle_distance
 
 
 def get_dataset(session: Session, dataset_id: int) -> Dataset | None:
@@ -26,24 +35,24 @@ def list_datasets(session: Session, offset: int, limit: int) -> tuple[list[Datas
     return list(rows), total
 
 
-def filtered_ids(
+def pool_conditions(
     dataset_id: int, rule: SamplingRule, *, has_error: bool | None = None
-) -> Select[Any]:
-    """Frame ids the rule's SQL-side parts select (every Nth, filters), in frame order."""
-    q = select(Frame.id).where(Frame.dataset_id == dataset_id)
+) -> list[ColumnElement[bool]]:
+    """WHERE terms on ``frames`` for the rule's SQL-side parts (every Nth, filters)."""
+    terms: list[ColumnElement[bool]] = [Frame.dataset_id == dataset_id]
     if rule.every and rule.every > 1:
-        q = q.where(Frame.seq_pos % rule.every == 0)
+        terms.append(Frame.seq_pos % rule.every == 0)
     if rule.camera is not None:
-        q = q.where(Frame.camera == rule.camera)
+        terms.append(Frame.camera == rule.camera)
     if rule.sequence is not None:
-        q = q.where(Frame.sequence == rule.sequence)
+        terms.append(Frame.sequence == rule.sequence)
     if rule.split is not None:
-        q = q.where(Frame.split == rule.split)
+        terms.append(Frame.split == rule.split)
     if has_error is not None:
-        q = q.where(Frame.error_kind.is_not(None) if has_error else Frame.error_kind.is_(None))
+        terms.append(Frame.error_kind.is_not(None) if has_error else Frame.error_kind.is_(None))
     if rule.labels:
         # Through the covering (dataset, label, pixels, frame) index, not a probe per frame.
-        q = q.where(
+        terms.append(
             Frame.id.in_(
                 select(FrameLabel.frame_id).where(
                     FrameLabel.dataset_id == dataset_id,
@@ -51,11 +60,38 @@ def filtered_ids(
                 )
             )
         )
-    return q.order_by(Frame.ordinal)
+    return terms
 
 
-def count(session: Session, ids: Select[Any]) -> int:
-    return session.scalar(select(func.count()).select_from(ids.order_by(None).subquery())) or 0
+def filtered_ids(
+    dataset_id: int, rule: SamplingRule, *, has_error: bool | None = None
+) -> Select[Any]:
+    """Frame ids the rule's SQL-side parts select (every Nth, filters), in frame order."""
+    return ids_where(pool_conditions(dataset_id, rule, has_error=has_error))
+
+
+def ids_where(terms: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """Ids of the frames ``terms`` select, in frame order."""
+    return select(Frame.id).where(*terms).order_by(Frame.ordinal)
+
+
+def count_pool(
+    session: Session, dataset_id: int, rule: SamplingRule, *, has_error: bool | None = None
+) -> int:
+    """How many frames the rule's SQL-side parts select.
+
+    With a label filter the count starts from that label's frames (the label index)
+    rather than testing every frame of the dataset against them.
+    """
+    terms = pool_conditions(dataset_id, replace(rule, labels=()), has_error=has_error)
+    if not rule.labels:
+        return session.scalar(select(func.count()).select_from(Frame).where(*terms)) or 0
+    q = select(func.count(func.distinct(FrameLabel.frame_id))).where(
+        FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(rule.labels))
+    )
+    if len(terms) > 1:  # filters on the frames besides their dataset
+        q = q.join(Frame, Frame.id == FrameLabel.frame_id).where(*terms)
+    return session.scalar(q) or 0
 
 
 def page_ids(session: Session, ids: Select[Any], offset: int, limit: int) -> list[int]:
@@ -64,6 +100,131 @@ def page_ids(session: Session, ids: Select[Any], offset: int, limit: int) -> lis
 
 def all_ids(session: Session, ids: Select[Any]) -> list[int]:
     return list(session.scalars(ids))
+
+
+def pool_extent(session: Session, terms: Sequence[ColumnElement[bool]]) -> tuple[int, int, int]:
+    """(frames, lowest ordinal, highest ordinal) of the pool ``terms`` select; one index scan."""
+    row = session.execute(
+        select(func.count(), func.min(Frame.ordinal), func.max(Frame.ordinal)).where(*terms)
+    ).one()
+    return int(row[0]), int(row[1] if row[1] is not None else 0), int(row[2] or 0)
+
+
+def ids_at_ordinals(session: Session, dataset_id: int, ordinals: Sequence[int]) -> list[int]:
+    """Ids of the frames at these ordinals, in frame order."""
+    rows: list[tuple[int, int]] = []
+    for start in range(0, len(ordinals), 900):
+        rows += session.execute(
+            select(Frame.ordinal, Frame.id).where(
+                Frame.dataset_id == dataset_id, Frame.ordinal.in_(ordinals[start : start + 900])
+            )
+        )
+    return [i for _o, i in sorted(rows)]
+
+
+def ids_at_positions(
+    session: Session, terms: Sequence[ColumnElement[bool]], positions: Sequence[int]
+) -> list[int]:
+    """Ids at these 0-based positions of the pool in frame order (numbered in SQL)."""
+    numbered = (
+        select(Frame.id, (func.row_number().over(order_by=Frame.ordinal) - 1).label("pos"))
+        .where(*terms)
+        .subquery()
+    )
+    rows: list[tuple[int, int]] = []
+    for start in range(0, len(positions), 900):
+        rows += session.execute(
+            select(numbered.c.pos, numbered.c.id).where(
+                numbered.c.pos.in_(positions[start : start + 900])
+            )
+        )
+    return [i for _p, i in sorted(rows)]
+
+
+def in_frame_order(session: Session, ids: Sequence[int]) -> list[int]:
+    """``ids`` sorted by frame order."""
+    rows: list[tuple[int, int]] = []
+    for start in range(0, len(ids), 900):
+        rows += session.execute(
+            select(Frame.ordinal, Frame.id).where(Frame.id.in_(ids[start : start + 900]))
+        )
+    return [i for _o, i in sorted(rows)]
+
+
+def pool_members(session: Session, terms: Sequence[ColumnElement[bool]]) -> dict[int, list[int]]:
+    """Label id → ids of the pool's frames containing it (for small pools)."""
+    members: dict[int, list[int]] = defaultdict(list)
+    rows = session.execute(
+        select(FrameLabel.label_id, FrameLabel.frame_id)
+        .join(Frame, Frame.id == FrameLabel.frame_id)
+        .where(*terms)
+    )
+    for label, frame_id in rows:
+        members[label].append(frame_id)
+    return members
+
+
+LabelledIds = list[tuple[int, frozenset[int]]]
+
+
+def _with_labels(session: Session, candidates: Select[Any], start: int) -> LabelledIds:
+    """The candidates (one ``id`` column) with their labels, in the walk from ``start``."""
+    sub = candidates.subquery()
+    other = aliased(FrameLabel)
+    labels: dict[int, set[int]] = defaultdict(set)
+    for frame_id, label in session.execute(
+        select(sub.c.id, other.label_id).join(other, other.frame_id == sub.c.id)
+    ):
+        labels[frame_id].add(label)
+    ordered = sorted(labels, key=lambda i: shuffle_distance(i, start))
+    return [(i, frozenset(labels[i])) for i in ordered]
+
+
+def first_by_label_scan(
+    session: Session,
+    dataset_id: int,
+    terms: Sequence[ColumnElement[bool]],
+    label: int,
+    start: int,
+    n: int,
+    *,
+    filtered: bool,
+) -> LabelledIds:
+    """The pool's first ``n`` frames of ``label`` in the walk from ``start``.
+
+    Reads every frame of the label (from the covering label index): for rare labels.
+    """
+    distance = (literal_column(shuffle_key_sql("frame_labels.frame_id")) - start).bitwise_and(
+        SHUFFLE_MASK
+    )
+    q = select(FrameLabel.frame_id.label("id")).where(
+        FrameLabel.dataset_id == dataset_id, FrameLabel.label_id == label
+    )
+    if filtered:
+        q = q.join(Frame, Frame.id == FrameLabel.frame_id).where(*terms)
+    return _with_labels(session, q.order_by(distance, FrameLabel.frame_id).limit(n), start)[:n]
+
+
+def first_by_frame_walk(
+    session: Session, terms: Sequence[ColumnElement[bool]], label: int, start: int, n: int
+) -> LabelledIds:
+    """The pool's first ``n`` frames of ``label`` in the walk from ``start``.
+
+    Walks the frames in shuffle order (``ix_frames_dataset_shuffle``) probing each for
+    the label: for common labels, where a few steps find ``n``.
+    """
+    key: ColumnElement[int] = literal_column(shuffle_key_sql("frames.id"), Integer)
+    has_label = (
+        select(FrameLabel.frame_id)
+        .where(FrameLabel.frame_id == Frame.id, FrameLabel.label_id == label)
+        .exists()
+    )
+    after, before = (
+        select(Frame.id).where(*terms, side, has_label).order_by(key, Frame.id).limit(n).subquery()
+        for side in (key >= start, key < start)
+    )
+    both = union_all(select(after.c.id), select(before.c.id))
+    return _with_labels(session, select(both.subquery().c.id), start)[:n]
 
 
 def image_paths(session: Session, ids: Select[Any]) -> list[str]:
@@ -85,22 +246,6 @@ def frames_by_ids(session: Session, ids: Sequence[int]) -> list[Frame]:
         for f in session.scalars(select(Frame).where(Frame.id.in_(ids[start : start + 900]))):
             found[f.id] = f
     return [found[i] for i in ids if i in found]
-
-
-def frame_refs_with_labels(session: Session, ids: Sequence[int]) -> list[FrameRef]:
-    """What stratified sampling needs: order fields and the labels of each frame."""
-    labels: dict[int, set[int]] = {i: set() for i in ids}
-    frames = frames_by_ids(session, ids)
-    for start in range(0, len(ids), 900):
-        part = ids[start : start + 900]
-        for fid, lid in session.execute(
-            select(FrameLabel.frame_id, FrameLabel.label_id).where(FrameLabel.frame_id.in_(part))
-        ):
-            labels[fid].add(lid)
-    return [
-        FrameRef(f.id, f.sequence, f.frame, f.camera, f.split, frozenset(labels[f.id]))
-        for f in frames
-    ]
 
 
 def label_stats(session: Session, dataset_id: int) -> list[DatasetLabelStat]:
@@ -131,49 +276,64 @@ def frames_with_labels(
             base.order_by(FrameLabel.pixels.desc(), FrameLabel.frame_id).offset(offset).limit(limit)
         ).all()
         return [(r[0], int(r[1])) for r in rows], int(total or 0)
-    grouped = (
-        select(FrameLabel.frame_id, func.sum(FrameLabel.pixels).label("px"))
+    px = func.sum(FrameLabel.pixels)
+    # One aggregation gives the page and, as a window over the groups, their number.
+    page = session.execute(
+        select(FrameLabel.frame_id, px, func.count().over())
         .where(FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(label_ids)))
         .group_by(FrameLabel.frame_id)
-    )
-    total = session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
-    rows = session.execute(
-        grouped.order_by(func.sum(FrameLabel.pixels).desc(), FrameLabel.frame_id)
+        .order_by(px.desc(), FrameLabel.frame_id)
         .offset(offset)
         .limit(limit)
     ).all()
-    return [(r[0], int(r[1])) for r in rows], total
+    if page:
+        return [(r[0], int(r[1])) for r in page], int(page[0][2])
+    total = session.scalar(
+        select(func.count(func.distinct(FrameLabel.frame_id))).where(
+            FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(label_ids))
+        )
+    )
+    return [], int(total or 0)
 
 
 def summary_counts(session: Session, dataset_id: int) -> dict[str, dict[str, int]]:
-    """Frames per error kind, split and camera; sequences; indexed frames."""
-    out: dict[str, dict[str, int]] = {}
-    for name, column in (
-        ("errors", Frame.error_kind),
-        ("splits", Frame.split),
-        ("cameras", Frame.camera),
+    """Frames per error kind, split and camera; sequences; indexed frames.
+
+    Three index-only passes (sequence/camera/split, error kind/read, the partial index
+    of frames with unknown labels) instead of a scan of the wide ``frames`` rows per count.
+    """
+    splits: dict[str, int] = defaultdict(int)
+    cameras: dict[str, int] = defaultdict(int)
+    sequences: set[str] = set()
+    for sequence, camera, split, n in session.execute(
+        select(Frame.sequence, Frame.camera, Frame.split, func.count())
+        .where(Frame.dataset_id == dataset_id)
+        .group_by(Frame.sequence, Frame.camera, Frame.split)
     ):
-        rows = session.execute(
-            select(column, func.count()).where(Frame.dataset_id == dataset_id).group_by(column)
-        ).all()
-        out[name] = {str(k): int(n) for k, n in rows if k is not None}
-    out["misc"] = {
-        "sequences": session.scalar(
-            select(func.count(func.distinct(Frame.sequence))).where(Frame.dataset_id == dataset_id)
+        sequences.add(sequence)
+        cameras[camera] += n
+        splits[split] += n
+    errors: dict[str, int] = defaultdict(int)
+    indexed = 0
+    for kind, was_read, n in session.execute(
+        select(Frame.error_kind, Frame.indexed, func.count())
+        .where(Frame.dataset_id == dataset_id)
+        .group_by(Frame.error_kind, Frame.indexed)
+    ):
+        if kind is not None:
+            errors[kind] += n
+        indexed += n if was_read else 0
+    unknown = session.scalar(
+        select(func.count()).where(
+            Frame.dataset_id == dataset_id, Frame.unknown_labels.is_not(None)
         )
-        or 0,
-        "indexed": session.scalar(
-            select(func.count()).where(Frame.dataset_id == dataset_id, Frame.indexed.is_(True))
-        )
-        or 0,
-        "unknown": session.scalar(
-            select(func.count()).where(
-                Frame.dataset_id == dataset_id, Frame.unknown_labels.is_not(None)
-            )
-        )
-        or 0,
+    )
+    return {
+        "errors": dict(errors),
+        "splits": dict(splits),
+        "cameras": dict(cameras),
+        "misc": {"sequences": len(sequences), "indexed": indexed, "unknown": unknown or 0},
     }
-    return out
 
 
 def sample_sets(session: Session, dataset_id: int) -> list[SampleSet]:

@@ -13,6 +13,28 @@ from ontolabel.domain.labels import LabelEncoding
 class DatasetCreate(BaseModel):
     """A dataset to register: a root under an allowed data root, a taxonomy, a layout."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "apollo",
+                    "root": "/data/apolloscape",
+                    "taxonomy": "apolloscape",
+                    "preset": "apolloscape",
+                },
+                {
+                    "name": "mine",
+                    "root": "/data/mine",
+                    "taxonomy": "cityscapes-19",
+                    "image_glob": "img/**/*.jpg",
+                    "label_glob": "gt/**/*.png",
+                    "image_regex": r"img/(?P<sequence>[^/]+)/(?P<frame>\d+)\.jpg",
+                    "label_encoding": "id",
+                },
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     root: str = Field(description="Absolute path under one of the allowed data roots.")
     taxonomy: str | int = Field(description="Taxonomy name or id.")
@@ -32,7 +54,32 @@ class DatasetCreate(BaseModel):
 
 
 class DatasetRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 2,
+                    "name": "demo-citylike",
+                    "root": "/home/me/.ontolabel/demo/demo-citylike",
+                    "taxonomy_id": 30,
+                    "preset": "generic",
+                    "image_glob": "images/**/*.*",
+                    "label_glob": "labels/**/*.png",
+                    "image_regex": r"images/(?P<sequence>[^/]+)/(?P<camera>[^/]+)/(?P<frame>\d+)",
+                    "label_regex": None,
+                    "label_encoding": "color",
+                    "description": "",
+                    "frame_count": 60,
+                    "error_count": 0,
+                    "index_job_id": 5,
+                    "indexed_at": "2025-06-01T12:00:03Z",
+                    "created_by": "local",
+                    "created_at": "2025-06-01T12:00:00Z",
+                }
+            ]
+        },
+    )
 
     id: int
     name: str
@@ -68,6 +115,35 @@ class UnpairedRead(BaseModel):
 class DryRunRead(BaseModel):
     """What registering would find, without writing anything."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "images": 61,
+                    "labels": 60,
+                    "paired": 60,
+                    "examples": {
+                        "split": [],
+                        "sequence": ["s01", "s02", "s03"],
+                        "camera": ["cam1", "cam2"],
+                        "frame": ["0000", "0001", "0002", "0003", "0004"],
+                    },
+                    "unpaired": [
+                        {
+                            "key": "|s03|cam2|0010",
+                            "image": "images/s03/cam2/0010.png",
+                            "label": None,
+                            "reason": "image images/s03/cam2/0010.png has no label",
+                        }
+                    ],
+                    "unpaired_total": 1,
+                    "off_pattern": [],
+                    "off_pattern_total": 0,
+                }
+            ]
+        }
+    )
+
     images: int
     labels: int
     paired: int
@@ -79,12 +155,33 @@ class DryRunRead(BaseModel):
 
 
 class IndexStarted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"job_id": 12, "dataset_id": 2}]})
+
     job_id: int
     dataset_id: int
 
 
+FRAME_EXAMPLE: dict[str, Any] = {
+    "id": 61,
+    "dataset_id": 2,
+    "key": "|s01|cam1|0000",
+    "image_path": "images/s01/cam1/0000.png",
+    "label_path": "labels/s01/cam1/0000.png",
+    "split": "",
+    "sequence": "s01",
+    "frame": "0000",
+    "camera": "cam1",
+    "width": 256,
+    "height": 128,
+    "indexed": True,
+    "error_kind": None,
+    "error": None,
+    "unknown_labels": None,
+}
+
+
 class FrameRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [FRAME_EXAMPLE]})
 
     id: int
     dataset_id: int
@@ -109,6 +206,8 @@ class FrameList(BaseModel):
 
 
 class FramePixelsRead(FrameRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**FRAME_EXAMPLE, "pixels": 5120}]})
+
     pixels: int
 
 
@@ -127,6 +226,28 @@ class LabelOccurrence(BaseModel):
 
 
 class OccurrenceRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "dataset_id": 2,
+                    "frames": 60,
+                    "items": [
+                        {
+                            "label_id": 1,
+                            "name": "road",
+                            "frames": 60,
+                            "frame_share": 1.0,
+                            "pixels": 655360,
+                            "pixel_share": 0.3333,
+                        }
+                    ],
+                    "never_labelled": ["sky"],
+                }
+            ]
+        }
+    )
+
     dataset_id: int
     frames: int
     items: list[LabelOccurrence]
@@ -134,6 +255,24 @@ class OccurrenceRead(BaseModel):
 
 
 class DatasetSummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "dataset_id": 2,
+                    "frames": 60,
+                    "indexed": 59,
+                    "errors": {"truncated": 1},
+                    "splits": {"": 60},
+                    "sequences": 3,
+                    "cameras": {"cam1": 30, "cam2": 30},
+                    "labels_present": 8,
+                    "frames_with_unknown_labels": 0,
+                }
+            ]
+        }
+    )
+
     dataset_id: int
     frames: int
     indexed: int
@@ -148,6 +287,12 @@ class DatasetSummary(BaseModel):
 class SamplingParams(BaseModel):
     """A sampling rule (see ``domain.sampling.SamplingRule``)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"every": 20, "camera": "5"}, {"labels": [7], "per_label": 10, "seed": 1}]
+        }
+    )
+
     every: int | None = Field(default=None, ge=1)
     camera: str | None = None
     sequence: str | None = None
@@ -159,12 +304,33 @@ class SamplingParams(BaseModel):
 
 
 class SampleSetCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "every 20th, camera 5", "rule": {"every": 20, "camera": "5"}}]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     rule: SamplingParams
 
 
 class SampleSetRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "dataset_id": 2,
+                    "name": "every 20th, camera 5",
+                    "rule": {"every": 20, "camera": "5", "labels": [], "seed": 0},
+                    "frame_ids": [61, 81, 101],
+                    "created_by": "alice",
+                    "created_at": "2025-06-01T12:00:00Z",
+                }
+            ]
+        },
+    )
 
     id: int
     dataset_id: int

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,7 @@ from ontolabel.datasets.schemas import (
     UnpairedRead,
 )
 from ontolabel.datasets.tables import Dataset, Frame, SampleSet
-from ontolabel.domain.sampling import SamplingRule, sample_per_label
+from ontolabel.domain.sampling import SamplingRule, per_label_ids, pick_per_label
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.jobs import service as job_service
 from ontolabel.taxonomies import repository as taxonomy_repository
@@ -177,27 +178,95 @@ def rule_of(params: SamplingParams) -> SamplingRule:
     )
 
 
+# A filtered pool up to this many frames is sampled per label in memory (its frame/label
+# pairs are few); larger ones walk the shuffle order in SQL, label by label.
+PER_LABEL_IN_MEMORY = 5000
+# Reading a label's m frames costs ~m steps; walking the shuffle order until n of them
+# turn up in a pool that is ``share`` of the dataset costs ~n * total / (m * share)
+# probes, each about this many read steps.
+WALK_STEP_COST = 4
+# Random draws above this many frames read the pool's ids instead of numbering it.
+RANDOM_BY_POSITION = 900
+
+
+Terms = list[ColumnElement[bool]]
+
+
+def _filtered(rule: SamplingRule, has_error: bool | None) -> bool:
+    return bool(
+        (rule.every and rule.every > 1)
+        or rule.camera is not None
+        or rule.sequence is not None
+        or rule.split is not None
+        or rule.labels
+        or has_error is not None
+    )
+
+
+def _random_ids(
+    session: Session, dataset_id: int, terms: Terms, k: int, seed: int, filtered: bool
+) -> list[int]:
+    """``k`` ids drawn with ``seed`` from the pool, in frame order.
+
+    The same draw as ``domain.sampling.sample_random`` (positions in frame order), without
+    reading the pool's ids: an unfiltered pool's ordinals are its positions (the index job
+    numbers frames 0..n-1); a filtered pool is numbered in SQL.
+    """
+    n, low, high = repository.pool_extent(session, terms)
+    if k >= n:
+        return repository.all_ids(session, repository.ids_where(terms))
+    positions = sorted(random.Random(seed).sample(range(n), k))
+    if not filtered and (low, high) == (0, n - 1):
+        return repository.ids_at_ordinals(session, dataset_id, positions)
+    if k > RANDOM_BY_POSITION:
+        ids = repository.all_ids(session, repository.ids_where(terms))
+        return [ids[p] for p in positions]
+    return repository.ids_at_positions(session, terms, positions)
+
+
+def _per_label_ids(
+    session: Session, dataset_id: int, terms: Terms, k: int, seed: int, filtered: bool
+) -> set[int]:
+    """At least ``k`` frames per label of the pool, as ``domain.sampling.sample_per_label``
+    with the dataset-wide label counts as rarity (rarest first)."""
+    stats = repository.label_stats(session, dataset_id)
+    order = [s.label_id for s in sorted(stats, key=lambda s: (s.frames, s.label_id))]
+    pool = repository.pool_extent(session, terms)[0] if filtered else None
+    if pool is not None and pool <= PER_LABEL_IN_MEMORY:
+        members = repository.pool_members(session, terms)
+        return per_label_ids(members, k, seed=seed, labels=order)
+    frames = {s.label_id: s.frames for s in stats}
+    total = max(1, get_dataset(session, dataset_id).frame_count)
+    share = 1.0 if pool is None else pool / total
+
+    def first(label: int, start: int, n: int) -> list[tuple[int, frozenset[int]]]:
+        m = frames.get(label, 0)
+        if m * m * share <= WALK_STEP_COST * n * total:
+            return repository.first_by_label_scan(
+                session, dataset_id, terms, label, start, n, filtered=filtered
+            )
+        return repository.first_by_frame_walk(session, terms, label, start, n)
+
+    return pick_per_label(order, k, seed=seed, first=first)
+
+
 def select_frame_ids(
     session: Session, dataset_id: int, rule: SamplingRule, *, has_error: bool | None = None
 ) -> list[int] | None:
     """Ids the whole rule selects, in frame order; ``None`` when SQL paging alone suffices."""
     if rule.random is None and rule.per_label is None:
         return None
-    ids = repository.all_ids(
-        session, repository.filtered_ids(dataset_id, rule, has_error=has_error)
-    )
+    terms = repository.pool_conditions(dataset_id, rule, has_error=has_error)
+    filtered = _filtered(rule, has_error)
     chosen: set[int] = set()
     if rule.per_label is not None:
-        refs = repository.frame_refs_with_labels(session, ids)
-        chosen.update(f.id for f in sample_per_label(refs, rule.per_label, seed=rule.seed))
+        chosen |= _per_label_ids(session, dataset_id, terms, rule.per_label, rule.seed, filtered)
     if rule.random is not None:
-        # Same draw as domain.sampling.sample_random: ids are already in frame order.
-        if rule.random >= len(ids):
-            chosen.update(ids)
-        else:
-            picks = random.Random(rule.seed).sample(range(len(ids)), rule.random)
-            chosen.update(ids[i] for i in picks)
-    return [i for i in ids if i in chosen]
+        drawn = _random_ids(session, dataset_id, terms, rule.random, rule.seed, filtered)
+        if rule.per_label is None:
+            return drawn
+        chosen.update(drawn)
+    return repository.in_frame_order(session, sorted(chosen))
 
 
 def list_frames(
@@ -215,7 +284,7 @@ def list_frames(
     if chosen is None:
         ids_q = repository.filtered_ids(dataset_id, rule, has_error=has_error)
         page = repository.page_ids(session, ids_q, offset, limit)
-        total = repository.count(session, ids_q)
+        total = repository.count_pool(session, dataset_id, rule, has_error=has_error)
     else:
         page, total = chosen[offset : offset + limit], len(chosen)
     frames = repository.frames_by_ids(session, page)

@@ -1,8 +1,10 @@
-"""SQL tables of the datasets domain (migration: 0002_datasets).
+"""SQL tables of the datasets domain (migrations: 0002_datasets, 0005_frame_query_indexes).
 
 Histograms are stored normalised (``frame_labels``: one row per frame and label) so
 "frames containing label X, largest first" is one index range scan at 140k frames;
 ``dataset_label_stats`` keeps the per-label totals the index job computes at the end.
+The ``frames`` indexes carry ``id`` so PostgreSQL answers listings and counts from the
+index alone (SQLite's indexes hold the rowid anyway).
 """
 
 from __future__ import annotations
@@ -21,14 +23,31 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
 from ontolabel.core.db import Base
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def shuffle_key_sql(column: str = "id") -> str:
+    """``domain.sampling.shuffle_key`` of an integer column, as SQL (no ``%``: no escaping).
+
+    Parenthesised as PostgreSQL prints it back, so Alembic sees the index expression
+    unchanged; a query must use this same text to be answered by the index. Adding
+    2**32 makes the arithmetic 64-bit on PostgreSQL, where ``id`` is a 32-bit integer.
+    """
+    h = f"((({column} + 4294967296) * 1103515245 + 12345) & 2147483647)"
+    return f"(((({h} * {h}) >> 31) * 48271 + {h}) & 2147483647)"
+
+
+def shuffle_key_of(column: str) -> TextClause:
+    return text(shuffle_key_sql(column))
 
 
 class Dataset(Base):
@@ -66,8 +85,31 @@ class Frame(Base):
     __tablename__ = "frames"
     __table_args__ = (
         UniqueConstraint("dataset_id", "key", name="uq_frames_dataset_id_key"),
-        Index("ix_frames_dataset_ordinal", "dataset_id", "ordinal", "seq_pos", "camera"),
-        Index("ix_frames_dataset_error", "dataset_id", "error_kind"),
+        # Listing and "every Nth" (of a camera): a walk in frame order.
+        Index("ix_frames_dataset_ordinal", "dataset_id", "ordinal", "seq_pos", "camera", "id"),
+        # One sequence (and camera); and the summary's sequences, cameras and splits.
+        Index(
+            "ix_frames_dataset_sequence",
+            "dataset_id",
+            "sequence",
+            "camera",
+            "split",
+            "ordinal",
+            "seq_pos",
+            "id",
+        ),
+        # Errors by kind and frames read, for the summary and ``has_error``.
+        Index("ix_frames_dataset_error", "dataset_id", "error_kind", "indexed"),
+        # Seeded "at least k per label": frames in the fixed pseudo-random order.
+        Index("ix_frames_dataset_shuffle", "dataset_id", shuffle_key_of("id"), "id"),
+        # Frames with unknown labels are few: a partial index counts them (created last,
+        # see migration 0005).
+        Index(
+            "ix_frames_dataset_unknown",
+            "dataset_id",
+            postgresql_where=text("unknown_labels IS NOT NULL"),
+            sqlite_where=text("unknown_labels IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

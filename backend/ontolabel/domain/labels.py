@@ -112,10 +112,15 @@ def image_size(source: str | Path) -> tuple[int, int]:
     """Width and height from the header only (PNG/JPEG parsed directly: Pillow costs 10x)."""
     try:
         with open(source, "rb") as f:
-            head = f.read(65536)
+            # A PNG says its size in the first 24 bytes, most JPEGs within a few KB; only
+            # a JPEG with a large EXIF or ICC block needs more of its (megabytes of) file.
+            head = f.read(4096)
+            size = _header_size(head)
+            if size is None and len(head) == 4096:
+                head += f.read(65536 - 4096)
+                size = _header_size(head)
     except OSError as exc:
         raise LabelDecodeError(f"unreadable image: {exc}") from exc
-    size = _header_size(head)
     if size is None:
         try:
             with warnings.catch_warnings():

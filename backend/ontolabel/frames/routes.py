@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -10,10 +10,30 @@ from ontolabel.api.deps import SessionDep, SettingsDep
 from ontolabel.datasets.schemas import FrameRead
 from ontolabel.frames import service
 from ontolabel.frames.schemas import FrameDetailRead
+from ontolabel.taxonomies.schemas import ErrorRead
 
 router = APIRouter(prefix="/api/frames", tags=["frames"])
 
 IfNoneMatch = Annotated[str | None, Header()]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: `If-None-Match` named the current ETag."},
+    403: {"model": ErrorRead, "description": "The file resolves outside the dataset root."},
+    404: {"model": ErrorRead, "description": "No such frame, or its file is gone."},
+}
+
+
+def _picture(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI for an image response (with ETag, Cache-Control and nosniff headers)."""
+    return {
+        200: {
+            "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in media_types},
+            "description": "The picture; `ETag`, `Cache-Control` and "
+            "`X-Content-Type-Options: nosniff` are set. An undecodable file or one over "
+            "the 64 Mpx limit is a 422 whose `detail` names the frame.",
+        },
+        **_ERRORS,
+    }
 
 
 def _send(rendered: service.Rendered, if_none_match: str | None) -> Response:
@@ -37,7 +57,11 @@ def get_frame(frame_id: int, session: SessionDep) -> FrameDetailRead:
     )
 
 
-@router.get("/{frame_id}/image", response_class=Response)
+@router.get(
+    "/{frame_id}/image",
+    response_class=Response,
+    responses=_picture("image/png", "image/jpeg", "image/webp"),
+)
 def frame_image(
     frame_id: int, session: SessionDep, settings: SettingsDep, if_none_match: IfNoneMatch = None
 ) -> Response:
@@ -45,7 +69,7 @@ def frame_image(
     return _send(service.image(session, settings, frame_id), if_none_match)
 
 
-@router.get("/{frame_id}/label", response_class=Response)
+@router.get("/{frame_id}/label", response_class=Response, responses=_picture("image/png"))
 def frame_label(
     frame_id: int, session: SessionDep, settings: SettingsDep, if_none_match: IfNoneMatch = None
 ) -> Response:
@@ -53,7 +77,7 @@ def frame_label(
     return _send(service.label(session, settings, frame_id), if_none_match)
 
 
-@router.get("/{frame_id}/overlay", response_class=Response)
+@router.get("/{frame_id}/overlay", response_class=Response, responses=_picture("image/png"))
 def frame_overlay(
     frame_id: int,
     session: SessionDep,
@@ -65,7 +89,7 @@ def frame_overlay(
     return _send(service.overlay(session, settings, frame_id, alpha), if_none_match)
 
 
-@router.get("/{frame_id}/thumbnail", response_class=Response)
+@router.get("/{frame_id}/thumbnail", response_class=Response, responses=_picture("image/jpeg"))
 def frame_thumbnail(
     frame_id: int,
     session: SessionDep,

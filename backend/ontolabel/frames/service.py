@@ -34,12 +34,16 @@ from ontolabel.domain.labels import (
 from ontolabel.errors import InvalidInput, NotFound
 from ontolabel.taxonomies.tables import TaxonomyClassRecord
 
-MEDIA_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
+
+def sniffed_media_type(head: bytes) -> str | None:
+    """The type a browser can show, from the file's first bytes (not its name); else None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 @dataclass(frozen=True)
@@ -131,15 +135,22 @@ def _label_rgb(session: Session, settings: Settings, dataset: Dataset, frame: Fr
 
 
 def image(session: Session, settings: Settings, frame_id: int) -> Rendered:
-    """The image file as stored (its header is checked against the bomb limit first)."""
+    """The image file as stored when a browser can show it, else re-encoded as PNG.
+
+    The content type comes from the bytes, not the file name (``nosniff`` is sent, so a
+    wrong type would not display); the header is checked against the bomb limit first.
+    """
     frame, dataset = get_frame(session, frame_id)
     path = _file(settings, dataset, frame, "image")
     try:
         image_size(path)
     except LabelDecodeError as exc:
         raise _decode_failed(frame, exc) from exc
-    media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
-    return Rendered(path.read_bytes(), media, _etag(frame, "image"))
+    body = path.read_bytes()
+    media = sniffed_media_type(body[:16])
+    if media is None:  # TIFF, BMP, …: decoded (bomb limit applies) and sent as PNG
+        return Rendered(_png(_rgb(settings, dataset, frame)), "image/png", _etag(frame, "image"))
+    return Rendered(body, media, _etag(frame, "image"))
 
 
 def label(session: Session, settings: Settings, frame_id: int) -> Rendered:

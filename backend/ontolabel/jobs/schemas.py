@@ -21,6 +21,24 @@ JobStatus = Literal["queued", "planning", "running", "succeeded", "failed", "can
 
 
 class JobCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "index", "params": {"dataset_id": 2}},
+                {
+                    "kind": "pseudo_label",
+                    "params": {
+                        "model": {"id": 1},
+                        "dataset_id": 2,
+                        "mapping": {"revision_id": 7},
+                        "tta": {"scales": [0.5, 1, 1.5], "flip": True},
+                        "options": {"void_threshold": 0.5, "save_prediction": True},
+                    },
+                },
+            ]
+        }
+    )
+
     kind: str = Field(description="One of: index, preview, pseudo_label, evaluate, train.")
     params: dict[str, Any] = Field(
         default_factory=dict,
@@ -29,7 +47,28 @@ class JobCreate(BaseModel):
 
 
 class JobRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 14,
+                    "kind": "pseudo_label",
+                    "status": "running",
+                    "params": {"model": {"id": 1}, "dataset_id": 2, "mapping": {"revision_id": 7}},
+                    "outputs": {},
+                    "done": 32,
+                    "total": 60,
+                    "cancel_requested": False,
+                    "error": None,
+                    "created_by": "alice",
+                    "created_at": "2025-06-01T12:00:00Z",
+                    "started_at": "2025-06-01T12:00:01Z",
+                    "finished_at": None,
+                }
+            ]
+        },
+    )
 
     id: int
     kind: str
@@ -71,7 +110,18 @@ class JobProgress(BaseModel):
 
 
 class FrameErrorRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "frame": "s02/cam1/0007",
+                    "message": "truncated image: image file is truncated",
+                    "time": "2025-06-01T12:00:02Z",
+                }
+            ]
+        },
+    )
 
     frame: str
     message: str

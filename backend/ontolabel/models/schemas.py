@@ -13,6 +13,25 @@ ModelKind = Literal["hf_dir", "checkpoint", "ontolabel", "hub"]
 class ModelCreate(BaseModel):
     """Register a model; its ``id2label`` must name ``taxonomy_id``'s classes in order."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "demo-teacher",
+                    "taxonomy_id": 29,
+                    "kind": "hf_dir",
+                    "path": "/data/models/demo-teacher",
+                },
+                {
+                    "name": "paper-teacher",
+                    "taxonomy_id": 4,
+                    "kind": "checkpoint",
+                    "path": "/data/models/mask2former_swin_l.safetensors",
+                },
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     taxonomy_id: int
     kind: ModelKind = Field(
@@ -24,12 +43,32 @@ class ModelCreate(BaseModel):
 
 
 class ModelUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "teacher-v2", "details": {"note": "round 2"}}]}
+    )
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     details: dict[str, Any] | None = None
 
 
 class ModelRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "name": "demo-teacher",
+                    "taxonomy_id": 29,
+                    "kind": "hf_dir",
+                    "path": "/data/models/demo-teacher",
+                    "details": {},
+                    "created_by": "alice",
+                    "created_at": "2025-06-01T12:00:00Z",
+                }
+            ]
+        },
+    )
 
     id: int
     name: str
@@ -47,7 +86,26 @@ class ModelList(BaseModel):
 
 
 class EvaluationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 2,
+                    "job_id": 15,
+                    "model_id": None,
+                    "subject": "pseudo-labels of job 14",
+                    "class_names": ["road", "building", "sky"],
+                    "mean_iou": 0.8123,
+                    "per_class_iou": [0.95, 0.71, 0.777],
+                    "confusion": [[900, 20, 0], [15, 400, 30], [0, 25, 600]],
+                    "frames": 60,
+                    "details": {"mapping": {"revision_id": 7}},
+                    "created_at": "2025-06-01T12:00:00Z",
+                }
+            ]
+        },
+    )
 
     id: int
     job_id: int | None

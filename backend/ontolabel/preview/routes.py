@@ -36,7 +36,16 @@ def preview(
     )
 
 
-@router.get("/api/frames/{frame_id}/preview", response_class=Response)
+@router.get(
+    "/api/frames/{frame_id}/preview",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The chosen layer as a PNG.",
+        }
+    },
+)
 def frame_preview(
     frame_id: int,
     session: SessionDep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ontolabel.mappings.schemas import MappingRowSchema
 
@@ -13,6 +13,22 @@ PreviewLayer = Literal["prediction", "pseudo_label", "difference"]
 
 class PreviewRequest(BaseModel):
     """A saved revision (``revision``; default head) or an unsaved draft (``rows``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"mapping_id": 3, "revision": 5},
+                {
+                    "mapping_id": 3,
+                    "rows": [
+                        {"source_id": 6, "source_name": "sky", "extra_labels": ["sky"]},
+                        {"source_id": 255, "source_name": "void", "extra_labels": ["unlabeled"]},
+                    ],
+                    "void_threshold": 0.6,
+                },
+            ]
+        }
+    )
 
     mapping_id: int
     revision: int | None = Field(default=None, description="Revision number; default: head.")
@@ -25,6 +41,22 @@ class PreviewRequest(BaseModel):
 
 class PreviewRead(BaseModel):
     """The three layers as data URLs, plus what the mapping did to the frame."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "prediction": "data:image/png;base64,iVBORw0KGgo...",
+                    "pseudo_label": "data:image/png;base64,iVBORw0KGgo...",
+                    "difference": "data:image/png;base64,iVBORw0KGgo...",
+                    "changed": 0.1412,
+                    "ignored": 0.0523,
+                    "revision": 5,
+                    "milliseconds": 12.4,
+                }
+            ]
+        }
+    )
 
     prediction: str
     pseudo_label: str

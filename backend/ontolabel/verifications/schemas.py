@@ -14,6 +14,33 @@ RowState = Literal["unverified", "partial", "verified", "disputed"]
 class VerificationCreate(BaseModel):
     """A decision on one mapping cell (source row, extra label) at a revision."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mapping_id": 3,
+                    "revision": 5,
+                    "source_id": 2,
+                    "extra_label": "building",
+                    "decision": "confirmed",
+                    "evidence_frame_ids": [61, 82],
+                    "note": "unlabelled building pixels are building",
+                    "dataset_id": 2,
+                },
+                {
+                    "mapping_id": 3,
+                    "source_id": 10,
+                    "extra_label": "ground-animal",
+                    "decision": "absent_confirmed",
+                    "dataset_id": 2,
+                    "sample_set_id": 1,
+                    "frames_reviewed": 3500,
+                    "note": "every 20th frame of camera 5: no animal",
+                },
+            ]
+        }
+    )
+
     mapping_id: int
     revision: int | None = Field(default=None, description="Revision number; default: head.")
     source_id: int
@@ -31,7 +58,29 @@ class VerificationCreate(BaseModel):
 
 
 class VerificationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "mapping_id": 3,
+                    "revision_number": 5,
+                    "source_id": 10,
+                    "extra_label": "ground-animal",
+                    "decision": "absent_confirmed",
+                    "row_labels": [],
+                    "dataset_id": 2,
+                    "sample_set_id": 1,
+                    "frames_reviewed": 3500,
+                    "evidence_frame_ids": [],
+                    "note": "every 20th frame of camera 5: no animal",
+                    "reviewer": "alice",
+                    "created_at": "2025-06-01T12:00:00Z",
+                }
+            ]
+        },
+    )
 
     id: int
     mapping_id: int
@@ -72,6 +121,40 @@ class RowVerification(BaseModel):
 
 
 class RevisionVerification(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mapping_id": 3,
+                    "revision": 5,
+                    "items": [
+                        {
+                            "source_id": 2,
+                            "source_name": "building",
+                            "state": "partial",
+                            "cells": [
+                                {
+                                    "extra_label": "building",
+                                    "decision": "confirmed",
+                                    "carried_over": True,
+                                    "verification": None,
+                                },
+                                {
+                                    "extra_label": "unlabeled",
+                                    "decision": None,
+                                    "carried_over": False,
+                                    "verification": None,
+                                },
+                            ],
+                            "absent": [],
+                        }
+                    ],
+                    "total": 1,
+                }
+            ]
+        }
+    )
+
     mapping_id: int
     revision: int
     items: list[RowVerification]

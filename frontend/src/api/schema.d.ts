@@ -1027,6 +1027,21 @@ export interface components {
         /**
          * DatasetCreate
          * @description A dataset to register: a root under an allowed data root, a taxonomy, a layout.
+         * @example {
+         *       "name": "apollo",
+         *       "preset": "apolloscape",
+         *       "root": "/data/apolloscape",
+         *       "taxonomy": "apolloscape"
+         *     }
+         * @example {
+         *       "image_glob": "img/**\/*.jpg",
+         *       "image_regex": "img/(?P<sequence>[^/]+)/(?P<frame>\\d+)\\.jpg",
+         *       "label_encoding": "id",
+         *       "label_glob": "gt/**\/*.png",
+         *       "name": "mine",
+         *       "root": "/data/mine",
+         *       "taxonomy": "cityscapes-19"
+         *     }
          */
         DatasetCreate: {
             /**
@@ -1072,7 +1087,27 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** DatasetRead */
+        /**
+         * DatasetRead
+         * @example {
+         *       "created_at": "2025-06-01T12:00:00Z",
+         *       "created_by": "local",
+         *       "description": "",
+         *       "error_count": 0,
+         *       "frame_count": 60,
+         *       "id": 2,
+         *       "image_glob": "images/**\/*.*",
+         *       "image_regex": "images/(?P<sequence>[^/]+)/(?P<camera>[^/]+)/(?P<frame>\\d+)",
+         *       "index_job_id": 5,
+         *       "indexed_at": "2025-06-01T12:00:03Z",
+         *       "label_encoding": "color",
+         *       "label_glob": "labels/**\/*.png",
+         *       "name": "demo-citylike",
+         *       "preset": "generic",
+         *       "root": "/home/me/.ontolabel/demo/demo-citylike",
+         *       "taxonomy_id": 30
+         *     }
+         */
         DatasetRead: {
             /**
              * Created At
@@ -1112,7 +1147,27 @@ export interface components {
             /** Taxonomy Id */
             taxonomy_id: number;
         };
-        /** DatasetSummary */
+        /**
+         * DatasetSummary
+         * @example {
+         *       "cameras": {
+         *         "cam1": 30,
+         *         "cam2": 30
+         *       },
+         *       "dataset_id": 2,
+         *       "errors": {
+         *         "truncated": 1
+         *       },
+         *       "frames": 60,
+         *       "frames_with_unknown_labels": 0,
+         *       "indexed": 59,
+         *       "labels_present": 8,
+         *       "sequences": 3,
+         *       "splits": {
+         *         "": 60
+         *       }
+         *     }
+         */
         DatasetSummary: {
             /** Cameras */
             cameras: {
@@ -1142,6 +1197,40 @@ export interface components {
         /**
          * DryRunRead
          * @description What registering would find, without writing anything.
+         * @example {
+         *       "examples": {
+         *         "camera": [
+         *           "cam1",
+         *           "cam2"
+         *         ],
+         *         "frame": [
+         *           "0000",
+         *           "0001",
+         *           "0002",
+         *           "0003",
+         *           "0004"
+         *         ],
+         *         "sequence": [
+         *           "s01",
+         *           "s02",
+         *           "s03"
+         *         ],
+         *         "split": []
+         *       },
+         *       "images": 61,
+         *       "labels": 60,
+         *       "off_pattern": [],
+         *       "off_pattern_total": 0,
+         *       "paired": 60,
+         *       "unpaired": [
+         *         {
+         *           "image": "images/s03/cam2/0010.png",
+         *           "key": "|s03|cam2|0010",
+         *           "reason": "image images/s03/cam2/0010.png has no label"
+         *         }
+         *       ],
+         *       "unpaired_total": 1
+         *     }
          */
         DryRunRead: {
             /**
@@ -1195,7 +1284,49 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** EvaluationRead */
+        /**
+         * EvaluationRead
+         * @example {
+         *       "class_names": [
+         *         "road",
+         *         "building",
+         *         "sky"
+         *       ],
+         *       "confusion": [
+         *         [
+         *           900,
+         *           20,
+         *           0
+         *         ],
+         *         [
+         *           15,
+         *           400,
+         *           30
+         *         ],
+         *         [
+         *           0,
+         *           25,
+         *           600
+         *         ]
+         *       ],
+         *       "created_at": "2025-06-01T12:00:00Z",
+         *       "details": {
+         *         "mapping": {
+         *           "revision_id": 7
+         *         }
+         *       },
+         *       "frames": 60,
+         *       "id": 2,
+         *       "job_id": 15,
+         *       "mean_iou": 0.8123,
+         *       "per_class_iou": [
+         *         0.95,
+         *         0.71,
+         *         0.777
+         *       ],
+         *       "subject": "pseudo-labels of job 14"
+         *     }
+         */
         EvaluationRead: {
             /** Class Names */
             class_names: string[];
@@ -1251,6 +1382,25 @@ export interface components {
         /**
          * FrameDetailRead
          * @description A frame with its class histogram (pixels per label id).
+         * @example {
+         *       "camera": "cam1",
+         *       "dataset_id": 2,
+         *       "frame": "0000",
+         *       "height": 128,
+         *       "histogram": {
+         *         "1": 10555,
+         *         "3": 8020,
+         *         "5": 4913
+         *       },
+         *       "id": 61,
+         *       "image_path": "images/s01/cam1/0000.png",
+         *       "indexed": true,
+         *       "key": "|s01|cam1|0000",
+         *       "label_path": "labels/s01/cam1/0000.png",
+         *       "sequence": "s01",
+         *       "split": "",
+         *       "width": 256
+         *     }
          */
         FrameDetailRead: {
             /** Camera */
@@ -1295,7 +1445,14 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** FrameErrorRead */
+        /**
+         * FrameErrorRead
+         * @example {
+         *       "frame": "s02/cam1/0007",
+         *       "message": "truncated image: image file is truncated",
+         *       "time": "2025-06-01T12:00:02Z"
+         *     }
+         */
         FrameErrorRead: {
             /** Frame */
             frame: string;
@@ -1321,7 +1478,24 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** FramePixelsRead */
+        /**
+         * FramePixelsRead
+         * @example {
+         *       "camera": "cam1",
+         *       "dataset_id": 2,
+         *       "frame": "0000",
+         *       "height": 128,
+         *       "id": 61,
+         *       "image_path": "images/s01/cam1/0000.png",
+         *       "indexed": true,
+         *       "key": "|s01|cam1|0000",
+         *       "label_path": "labels/s01/cam1/0000.png",
+         *       "pixels": 5120,
+         *       "sequence": "s01",
+         *       "split": "",
+         *       "width": 256
+         *     }
+         */
         FramePixelsRead: {
             /** Camera */
             camera: string;
@@ -1356,7 +1530,23 @@ export interface components {
             /** Width */
             width: number | null;
         };
-        /** FrameRead */
+        /**
+         * FrameRead
+         * @example {
+         *       "camera": "cam1",
+         *       "dataset_id": 2,
+         *       "frame": "0000",
+         *       "height": 128,
+         *       "id": 61,
+         *       "image_path": "images/s01/cam1/0000.png",
+         *       "indexed": true,
+         *       "key": "|s01|cam1|0000",
+         *       "label_path": "labels/s01/cam1/0000.png",
+         *       "sequence": "s01",
+         *       "split": "",
+         *       "width": 256
+         *     }
+         */
         FrameRead: {
             /** Camera */
             camera: string;
@@ -1394,14 +1584,52 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** IndexStarted */
+        /**
+         * IndexStarted
+         * @example {
+         *       "dataset_id": 2,
+         *       "job_id": 12
+         *     }
+         */
         IndexStarted: {
             /** Dataset Id */
             dataset_id: number;
             /** Job Id */
             job_id: number;
         };
-        /** JobCreate */
+        /**
+         * JobCreate
+         * @example {
+         *       "kind": "index",
+         *       "params": {
+         *         "dataset_id": 2
+         *       }
+         *     }
+         * @example {
+         *       "kind": "pseudo_label",
+         *       "params": {
+         *         "dataset_id": 2,
+         *         "mapping": {
+         *           "revision_id": 7
+         *         },
+         *         "model": {
+         *           "id": 1
+         *         },
+         *         "options": {
+         *           "save_prediction": true,
+         *           "void_threshold": 0.5
+         *         },
+         *         "tta": {
+         *           "flip": true,
+         *           "scales": [
+         *             0.5,
+         *             1,
+         *             1.5
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
         JobCreate: {
             /**
              * Kind
@@ -1423,7 +1651,30 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** JobRead */
+        /**
+         * JobRead
+         * @example {
+         *       "cancel_requested": false,
+         *       "created_at": "2025-06-01T12:00:00Z",
+         *       "created_by": "alice",
+         *       "done": 32,
+         *       "id": 14,
+         *       "kind": "pseudo_label",
+         *       "outputs": {},
+         *       "params": {
+         *         "dataset_id": 2,
+         *         "mapping": {
+         *           "revision_id": 7
+         *         },
+         *         "model": {
+         *           "id": 1
+         *         }
+         *       },
+         *       "started_at": "2025-06-01T12:00:01Z",
+         *       "status": "running",
+         *       "total": 60
+         *     }
+         */
         JobRead: {
             /** Cancel Requested */
             cancel_requested: boolean;
@@ -1953,6 +2204,18 @@ export interface components {
         /**
          * ModelCreate
          * @description Register a model; its ``id2label`` must name ``taxonomy_id``'s classes in order.
+         * @example {
+         *       "kind": "hf_dir",
+         *       "name": "demo-teacher",
+         *       "path": "/data/models/demo-teacher",
+         *       "taxonomy_id": 29
+         *     }
+         * @example {
+         *       "kind": "checkpoint",
+         *       "name": "paper-teacher",
+         *       "path": "/data/models/mask2former_swin_l.safetensors",
+         *       "taxonomy_id": 4
+         *     }
          */
         ModelCreate: {
             /** Details */
@@ -1982,7 +2245,19 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** ModelRead */
+        /**
+         * ModelRead
+         * @example {
+         *       "created_at": "2025-06-01T12:00:00Z",
+         *       "created_by": "alice",
+         *       "details": {},
+         *       "id": 1,
+         *       "kind": "hf_dir",
+         *       "name": "demo-teacher",
+         *       "path": "/data/models/demo-teacher",
+         *       "taxonomy_id": 29
+         *     }
+         */
         ModelRead: {
             /**
              * Created At
@@ -2009,7 +2284,15 @@ export interface components {
             /** Taxonomy Id */
             taxonomy_id: number;
         };
-        /** ModelUpdate */
+        /**
+         * ModelUpdate
+         * @example {
+         *       "details": {
+         *         "note": "round 2"
+         *       },
+         *       "name": "teacher-v2"
+         *     }
+         */
         ModelUpdate: {
             /** Details */
             details?: {
@@ -2018,7 +2301,26 @@ export interface components {
             /** Name */
             name?: string | null;
         };
-        /** OccurrenceRead */
+        /**
+         * OccurrenceRead
+         * @example {
+         *       "dataset_id": 2,
+         *       "frames": 60,
+         *       "items": [
+         *         {
+         *           "frame_share": 1,
+         *           "frames": 60,
+         *           "label_id": 1,
+         *           "name": "road",
+         *           "pixel_share": 0.3333,
+         *           "pixels": 655360
+         *         }
+         *       ],
+         *       "never_labelled": [
+         *         "sky"
+         *       ]
+         *     }
+         */
         OccurrenceRead: {
             /** Dataset Id */
             dataset_id: number;
@@ -2035,6 +2337,15 @@ export interface components {
         /**
          * PreviewRead
          * @description The three layers as data URLs, plus what the mapping did to the frame.
+         * @example {
+         *       "changed": 0.1412,
+         *       "difference": "data:image/png;base64,iVBORw0KGgo...",
+         *       "ignored": 0.0523,
+         *       "milliseconds": 12.4,
+         *       "prediction": "data:image/png;base64,iVBORw0KGgo...",
+         *       "pseudo_label": "data:image/png;base64,iVBORw0KGgo...",
+         *       "revision": 5
+         *     }
          */
         PreviewRead: {
             /** Changed */
@@ -2055,6 +2366,30 @@ export interface components {
         /**
          * PreviewRequest
          * @description A saved revision (``revision``; default head) or an unsaved draft (``rows``).
+         * @example {
+         *       "mapping_id": 3,
+         *       "revision": 5
+         *     }
+         * @example {
+         *       "mapping_id": 3,
+         *       "rows": [
+         *         {
+         *           "extra_labels": [
+         *             "sky"
+         *           ],
+         *           "source_id": 6,
+         *           "source_name": "sky"
+         *         },
+         *         {
+         *           "extra_labels": [
+         *             "unlabeled"
+         *           ],
+         *           "source_id": 255,
+         *           "source_name": "void"
+         *         }
+         *       ],
+         *       "void_threshold": 0.6
+         *     }
          */
         PreviewRequest: {
             /**
@@ -2080,7 +2415,33 @@ export interface components {
              */
             void_threshold: number;
         };
-        /** RevisionVerification */
+        /**
+         * RevisionVerification
+         * @example {
+         *       "items": [
+         *         {
+         *           "absent": [],
+         *           "cells": [
+         *             {
+         *               "carried_over": true,
+         *               "decision": "confirmed",
+         *               "extra_label": "building"
+         *             },
+         *             {
+         *               "carried_over": false,
+         *               "extra_label": "unlabeled"
+         *             }
+         *           ],
+         *           "source_id": 2,
+         *           "source_name": "building",
+         *           "state": "partial"
+         *         }
+         *       ],
+         *       "mapping_id": 3,
+         *       "revision": 5,
+         *       "total": 1
+         *     }
+         */
         RevisionVerification: {
             /** Items */
             items: components["schemas"]["RowVerification"][];
@@ -2110,7 +2471,16 @@ export interface components {
              */
             state: "unverified" | "partial" | "verified" | "disputed";
         };
-        /** SampleSetCreate */
+        /**
+         * SampleSetCreate
+         * @example {
+         *       "name": "every 20th, camera 5",
+         *       "rule": {
+         *         "camera": "5",
+         *         "every": 20
+         *       }
+         *     }
+         */
         SampleSetCreate: {
             /** Name */
             name: string;
@@ -2123,7 +2493,27 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** SampleSetRead */
+        /**
+         * SampleSetRead
+         * @example {
+         *       "created_at": "2025-06-01T12:00:00Z",
+         *       "created_by": "alice",
+         *       "dataset_id": 2,
+         *       "frame_ids": [
+         *         61,
+         *         81,
+         *         101
+         *       ],
+         *       "id": 1,
+         *       "name": "every 20th, camera 5",
+         *       "rule": {
+         *         "camera": "5",
+         *         "every": 20,
+         *         "labels": [],
+         *         "seed": 0
+         *       }
+         *     }
+         */
         SampleSetRead: {
             /**
              * Created At
@@ -2148,6 +2538,17 @@ export interface components {
         /**
          * SamplingParams
          * @description A sampling rule (see ``domain.sampling.SamplingRule``).
+         * @example {
+         *       "camera": "5",
+         *       "every": 20
+         *     }
+         * @example {
+         *       "labels": [
+         *         7
+         *       ],
+         *       "per_label": 10,
+         *       "seed": 1
+         *     }
          */
         SamplingParams: {
             /** Camera */
@@ -2406,6 +2807,29 @@ export interface components {
         /**
          * VerificationCreate
          * @description A decision on one mapping cell (source row, extra label) at a revision.
+         * @example {
+         *       "dataset_id": 2,
+         *       "decision": "confirmed",
+         *       "evidence_frame_ids": [
+         *         61,
+         *         82
+         *       ],
+         *       "extra_label": "building",
+         *       "mapping_id": 3,
+         *       "note": "unlabelled building pixels are building",
+         *       "revision": 5,
+         *       "source_id": 2
+         *     }
+         * @example {
+         *       "dataset_id": 2,
+         *       "decision": "absent_confirmed",
+         *       "extra_label": "ground-animal",
+         *       "frames_reviewed": 3500,
+         *       "mapping_id": 3,
+         *       "note": "every 20th frame of camera 5: no animal",
+         *       "sample_set_id": 1,
+         *       "source_id": 10
+         *     }
          */
         VerificationCreate: {
             /** Dataset Id */
@@ -2451,7 +2875,25 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** VerificationRead */
+        /**
+         * VerificationRead
+         * @example {
+         *       "created_at": "2025-06-01T12:00:00Z",
+         *       "dataset_id": 2,
+         *       "decision": "absent_confirmed",
+         *       "evidence_frame_ids": [],
+         *       "extra_label": "ground-animal",
+         *       "frames_reviewed": 3500,
+         *       "id": 4,
+         *       "mapping_id": 3,
+         *       "note": "every 20th frame of camera 5: no animal",
+         *       "reviewer": "alice",
+         *       "revision_number": 5,
+         *       "row_labels": [],
+         *       "sample_set_id": 1,
+         *       "source_id": 10
+         *     }
+         */
         VerificationRead: {
             /**
              * Created At
@@ -2941,12 +3383,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The picture; `ETag`, `Cache-Control` and `X-Content-Type-Options: nosniff` are set. An undecodable file or one over the 64 Mpx limit is a 422 whose `detail` names the frame. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description Not modified: `If-None-Match` named the current ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
+            };
+            /** @description The file resolves outside the dataset root. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description No such frame, or its file is gone. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2972,12 +3443,39 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The picture; `ETag`, `Cache-Control` and `X-Content-Type-Options: nosniff` are set. An undecodable file or one over the 64 Mpx limit is a 422 whose `detail` names the frame. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Not modified: `If-None-Match` named the current ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
+            };
+            /** @description The file resolves outside the dataset root. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description No such frame, or its file is gone. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3005,12 +3503,39 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The picture; `ETag`, `Cache-Control` and `X-Content-Type-Options: nosniff` are set. An undecodable file or one over the 64 Mpx limit is a 422 whose `detail` names the frame. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Not modified: `If-None-Match` named the current ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
+            };
+            /** @description The file resolves outside the dataset root. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description No such frame, or its file is gone. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3040,12 +3565,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The chosen layer as a PNG. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/png": string;
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3073,12 +3600,39 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The picture; `ETag`, `Cache-Control` and `X-Content-Type-Options: nosniff` are set. An undecodable file or one over the 64 Mpx limit is a 422 whose `detail` names the frame. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Not modified: `If-None-Match` named the current ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
+            };
+            /** @description The file resolves outside the dataset root. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description No such frame, or its file is gone. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3106,6 +3660,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: string;
                     };

@@ -191,7 +191,11 @@ def _label_batch(
     for i, frame in enumerate(batch):
         pseudo = constrain(prediction.probs[i], labels[i], table, options.constraint)
         plain = unconstrained(prediction.probs[i], table)
-        stats: dict[str, Any] = {**frame_stats(pseudo, plain), "seconds": round(seconds, 4)}
+        stats: dict[str, Any] = {
+            **frame_stats(pseudo, plain),
+            "seconds": round(seconds, 4),
+            "precision": tta.precision_on(images.device),
+        }
         if prediction.notes[i]:
             stats["notes"] = prediction.notes[i]
         arrays: dict[str, np.ndarray] = {"label": pseudo.cpu().numpy()}

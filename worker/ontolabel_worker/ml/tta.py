@@ -37,6 +37,10 @@ class TTAConfig:
     def describe(self) -> dict[str, object]:
         return {"scales": list(self.scales), "flip": self.flip, "precision": self.precision}
 
+    def precision_on(self, device: torch.device) -> str:
+        """The precision the forward really runs in on ``device`` (autocast is CUDA-only)."""
+        return self.precision if device.type == "cuda" else "fp32"
+
 
 @dataclass
 class Prediction:
@@ -51,7 +55,13 @@ class OutOfMemory(RuntimeError):
 
 
 def _is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+    """CUDA's OutOfMemoryError, or the CPU allocator's plain RuntimeError (ENOMEM)."""
+    text = str(exc).lower()
+    return (
+        isinstance(exc, torch.OutOfMemoryError)
+        or "out of memory" in text
+        or "can't allocate memory" in text
+    )
 
 
 def _autocast(device: torch.device, precision: str) -> torch.autocast | nullcontext[None]:
@@ -128,11 +138,10 @@ def predict(
     height, width = images.shape[-2:]
     for scale in config.scales:
         scaled = _scaled_size(height, width, scale)
-        x = model.normalise(images)
-        if scaled != (height, width):
-            x = F.interpolate(x, size=scaled, mode="bilinear", align_corners=False)
         too_big = config.max_pixels is not None and scaled[0] * scaled[1] > config.max_pixels
-        try:
+        x: Tensor | None = None
+        try:  # the resize itself may not fit either, so it is inside the guard
+            x = _scaled_input(model, images, scaled)
             if too_big:
                 total += _tiled_views(model, x, size, config)
             else:
@@ -141,21 +150,44 @@ def predict(
             if not _is_oom(exc):
                 raise
             _release(images.device)
-            try:
-                total += _tiled_views(model, x, size, config)
-                for note in notes:
-                    note.append(f"scale {scale}: out of memory, ran in tiles")
-            except RuntimeError as again:
-                if not _is_oom(again):
-                    raise
-                _release(images.device)
-                for note in notes:
-                    note.append(f"scale {scale} skipped: out of memory")
+            # Tiles are cut from the resized input; when that alone does not fit, skip.
+            ran_in_tiles = x is not None and _try_tiles(model, x, size, config, total)
+            x = None
+            _release(images.device)
+            for note in notes:
+                note.append(
+                    f"scale {scale}: out of memory, ran in tiles"
+                    if ran_in_tiles
+                    else f"scale {scale} skipped: out of memory"
+                )
+            if not ran_in_tiles:
                 continue
         views += 2 if config.flip else 1
     if views == 0:
         raise OutOfMemory(f"every scale of {config.scales} ran out of memory, tiles included")
     return Prediction(probs=total / views, notes=notes)
+
+
+def _try_tiles(
+    model: SegmentationModel, x: Tensor, size: tuple[int, int], config: TTAConfig, total: Tensor
+) -> bool:
+    """Add the tiled views of ``x`` to ``total``; False (nothing added) when tiles run out too."""
+    try:
+        views = _tiled_views(model, x, size, config)
+    except RuntimeError as exc:
+        if not _is_oom(exc):
+            raise
+        return False
+    total += views
+    return True
+
+
+def _scaled_input(model: SegmentationModel, images: Tensor, scaled: tuple[int, int]) -> Tensor:
+    """``images`` normalised for the model and resized to ``scaled`` (height, width)."""
+    x = model.normalise(images)
+    if scaled != tuple(images.shape[-2:]):
+        x = F.interpolate(x, size=scaled, mode="bilinear", align_corners=False)
+    return x
 
 
 def _release(device: torch.device) -> None:
