@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -15,7 +14,7 @@ from ontolabel.datasets import service
 from ontolabel.datasets.layout import PRESETS
 from ontolabel.datasets.schemas import DatasetCreate, SamplingParams
 from ontolabel.domain.labels import LABEL_ENCODINGS
-from ontolabel.domain.taxonomy import TaxonomyClass
+from ontolabel.domain.taxonomy import class_differences
 from ontolabel.errors import InvalidInput, OntolabelError
 from ontolabel.jobs.runner import session_factory_for
 
@@ -49,7 +48,7 @@ def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
     if existing is None:
         return taxonomy_service.create_taxonomy(session, taxonomy, kind="extra", user=CLI_USER).id
     stored = taxonomy_repository.load_domain_taxonomy(session, existing.id)
-    differences = _class_differences(stored.classes if stored else (), taxonomy.classes)
+    differences = class_differences(stored.classes if stored else (), taxonomy.classes)
     if differences:  # reusing it would decode this dataset's labels with the wrong classes
         raise InvalidInput(
             f"taxonomy {taxonomy.name!r} already exists with other classes than {path} "
@@ -60,22 +59,6 @@ def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
             field="taxonomy",
         )
     return existing.id
-
-
-def _class_differences(
-    stored: Sequence[TaxonomyClass], given: Sequence[TaxonomyClass]
-) -> list[str]:
-    """Ids whose name or colour differ between two class lists, as short phrases."""
-    old = {c.id: c for c in stored}
-    new = {c.id: c for c in given}
-    found = []
-    for class_id in sorted(old.keys() | new.keys()):
-        a, b = old.get(class_id), new.get(class_id)
-        if a is None or b is None:
-            found.append(f"id {class_id} only in the {'file' if a is None else 'database'}")
-        elif (a.name, a.color) != (b.name, b.color):
-            found.append(f"id {class_id}: stored {a.name!r} {a.color}, file {b.name!r} {b.color}")
-    return found
 
 
 @click.group("dataset")

@@ -323,7 +323,7 @@ def _run_chunk(ctx: JobContext, params: JSON) -> None:
     buffer: list[FrameReading] = []
     reported = 0
     # Frames an earlier copy of this chunk already wrote count too (the count restarts).
-    unreported = len(set(params["frame_ids"])) - len(todo)
+    unreported = len(wanted) - len(todo)
     # Once the pool holds no more than its running batches it is draining: each result is
     # then written at once, so the chunk's last write is a few frames, not up to
     # WRITE_EVERY frames written while every worker waits for the next chunk.

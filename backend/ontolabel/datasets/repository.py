@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -110,16 +110,26 @@ def pool_extent(session: Session, terms: Sequence[ColumnElement[bool]]) -> tuple
     return int(row[0]), int(row[1] if row[1] is not None else 0), int(row[2] or 0)
 
 
+def _ids_by_key(
+    session: Session, values: Sequence[int], query: Callable[[Sequence[int]], Select[int, int]]
+) -> list[int]:
+    """Ids from ``query(part)`` (rows of sort key, id) over ``values`` in parts of 900
+    (SQLite's bound-parameter limit), sorted by the key."""
+    rows: list[tuple[int, int]] = []
+    for start in range(0, len(values), 900):
+        rows += session.execute(query(values[start : start + 900])).all()
+    return [i for _key, i in sorted(rows)]
+
+
 def ids_at_ordinals(session: Session, dataset_id: int, ordinals: Sequence[int]) -> list[int]:
     """Ids of the frames at these ordinals, in frame order."""
-    rows: list[tuple[int, int]] = []
-    for start in range(0, len(ordinals), 900):
-        rows += session.execute(
-            select(Frame.ordinal, Frame.id).where(
-                Frame.dataset_id == dataset_id, Frame.ordinal.in_(ordinals[start : start + 900])
-            )
-        )
-    return [i for _o, i in sorted(rows)]
+    return _ids_by_key(
+        session,
+        ordinals,
+        lambda part: select(Frame.ordinal, Frame.id).where(
+            Frame.dataset_id == dataset_id, Frame.ordinal.in_(part)
+        ),
+    )
 
 
 def ids_at_positions(
@@ -131,24 +141,18 @@ def ids_at_positions(
         .where(*terms)
         .subquery()
     )
-    rows: list[tuple[int, int]] = []
-    for start in range(0, len(positions), 900):
-        rows += session.execute(
-            select(numbered.c.pos, numbered.c.id).where(
-                numbered.c.pos.in_(positions[start : start + 900])
-            )
-        )
-    return [i for _p, i in sorted(rows)]
+    return _ids_by_key(
+        session,
+        positions,
+        lambda part: select(numbered.c.pos, numbered.c.id).where(numbered.c.pos.in_(part)),
+    )
 
 
 def in_frame_order(session: Session, ids: Sequence[int]) -> list[int]:
     """``ids`` sorted by frame order."""
-    rows: list[tuple[int, int]] = []
-    for start in range(0, len(ids), 900):
-        rows += session.execute(
-            select(Frame.ordinal, Frame.id).where(Frame.id.in_(ids[start : start + 900]))
-        )
-    return [i for _o, i in sorted(rows)]
+    return _ids_by_key(
+        session, ids, lambda part: select(Frame.ordinal, Frame.id).where(Frame.id.in_(part))
+    )
 
 
 def pool_members(session: Session, terms: Sequence[ColumnElement[bool]]) -> dict[int, list[int]]:

@@ -61,7 +61,7 @@ class DatasetRead(BaseModel):
                 {
                     "id": 2,
                     "name": "demo-citylike",
-                    "root": "/home/me/.ontolabel/demo/demo-citylike",
+                    "root": "/data/demo/demo-citylike",
                     "taxonomy_id": 30,
                     "preset": "generic",
                     "image_glob": "images/**/*.*",

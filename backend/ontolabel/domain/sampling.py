@@ -93,9 +93,9 @@ def orders_of(streams: Sequence[tuple[str, str, str]]) -> list[tuple[int, int]]:
 
 def _ranks(values: Iterable[str]) -> dict[str, int]:
     """Each distinct string's place among them in natural order (equal keys share one)."""
-    distinct = sorted({natural_key(v) for v in set(values)})
-    place = {key: r for r, key in enumerate(distinct)}
-    return {v: place[natural_key(v)] for v in set(values)}
+    keys = {v: natural_key(v) for v in set(values)}
+    place = {key: r for r, key in enumerate(sorted(set(keys.values())))}
+    return {v: place[key] for v, key in keys.items()}
 
 
 def sequence_positions(frames: Iterable[FrameRef]) -> dict[int, int]:

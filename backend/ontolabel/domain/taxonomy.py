@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 VOID_ID = 255
@@ -54,3 +54,17 @@ class Taxonomy:
 
     def by_name(self, name: str) -> TaxonomyClass | None:
         return self._by_name.get(name)
+
+
+def class_differences(stored: Sequence[TaxonomyClass], given: Sequence[TaxonomyClass]) -> list[str]:
+    """Ids whose name or colour differ between two class lists, as short phrases."""
+    old = {c.id: c for c in stored}
+    new = {c.id: c for c in given}
+    found = []
+    for class_id in sorted(old.keys() | new.keys()):
+        a, b = old.get(class_id), new.get(class_id)
+        if a is None or b is None:
+            found.append(f"id {class_id} only in the {'file' if a is None else 'database'}")
+        elif (a.name, a.color) != (b.name, b.color):
+            found.append(f"id {class_id}: stored {a.name!r} {a.color}, file {b.name!r} {b.color}")
+    return found

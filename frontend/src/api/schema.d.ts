@@ -1104,7 +1104,7 @@ export interface components {
          *       "label_glob": "labels/**\/*.png",
          *       "name": "demo-citylike",
          *       "preset": "generic",
-         *       "root": "/home/me/.ontolabel/demo/demo-citylike",
+         *       "root": "/data/demo/demo-citylike",
          *       "taxonomy_id": 30
          *     }
          */
