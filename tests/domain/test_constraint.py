@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -43,7 +46,7 @@ def test_table_rows_follow_the_mapping() -> None:
     assert not TABLE.table[6].any() and not TABLE.void[6]
 
 
-@pytest.mark.parametrize("method", ["dense", "gather"])
+@pytest.mark.parametrize("method", ["fused", "dense", "gather"])
 def test_rules_on_one_pixel_each(method: str) -> None:
     # given road, void-only, unmapped, building (void ∈ A) confident and unsure, out of table
     probs = [[0.1, 0.2, 0.6, 0.1]] * 6
@@ -146,7 +149,7 @@ def cases(draw: st.DrawFn) -> tuple[Mapping, list[str], np.ndarray, np.ndarray, 
     return mapping, names, label, probs, threshold, floor
 
 
-METHODS = ["dense", "gather"]
+METHODS = ["fused", "dense", "gather"]
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -196,17 +199,26 @@ def test_allowed_columns_are_padded_with_the_sentinel() -> None:
     assert TABLE.allowed_count.tolist() == [1, 1, 1, 1, 0, 1, 0, 0]
 
 
-def test_gather_and_dense_agree_on_a_frame_with_mixed_row_widths() -> None:
-    rng = np.random.default_rng(3)
+def _mixed_widths(height: int, width: int, seed: int = 3) -> tuple[AllowedTable, np.ndarray]:
+    """A 19-class table whose rows allow 0-7 classes (8 void), and rounded probabilities."""
+    rng = np.random.default_rng(seed)
     names = [f"e{i}" for i in range(40)]
     rows = {f"s{c}": [n for n in names if rng.random() < 3 / 19] for c in range(19)}
     mapping = make_mapping(rows, void=names[:8])
     table = allowed_table(mapping, make_taxonomy(names), source_taxonomy(mapping))
-    probs = np.round(rng.random((19, 64, 96), dtype=np.float32), 1)  # exact ties and zeros
-    label = rng.integers(-2, 45, (64, 96))
+    probs = np.round(rng.random((19, height, width), dtype=np.float32), 1)  # ties and zeros
+    return table, probs
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16, np.uint8, np.uint16])
+def test_all_methods_agree_on_a_frame_with_mixed_row_widths(dtype: type) -> None:
+    table, probs = _mixed_widths(64, 96)
+    rng = np.random.default_rng(4)
+    low = 0 if np.dtype(dtype).kind == "u" else -2
+    label = rng.integers(low, 45, (64, 96)).astype(dtype)
     valid = rng.random((64, 96)) > 0.1
-    for threshold, floor in ((0.5, 0.0), (0.3, 0.4)):
-        dense, gather = (
+    for threshold, floor in ((0.5, 0.0), (0.3, 0.4), (1.0, 0.0)):
+        fused, dense, gather = (
             constrain(
                 probs,
                 label,
@@ -216,9 +228,46 @@ def test_gather_and_dense_agree_on_a_frame_with_mixed_row_widths() -> None:
                 valid=valid,
                 method=m,
             )
-            for m in ("dense", "gather")
+            for m in ("fused", "dense", "gather")
         )
         np.testing.assert_array_equal(gather, dense)
+        np.testing.assert_array_equal(fused, dense)
+
+
+def test_fused_kernel_splits_a_large_frame_into_bands_without_changing_the_result() -> None:
+    # 600 x 500 = 300,000 pixels: more than one band wherever there are two cores
+    table, probs = _mixed_widths(600, 500, seed=5)
+    label = np.repeat(np.random.default_rng(6).integers(0, 42, (600, 50)), 10, axis=1)
+    np.testing.assert_array_equal(
+        constrain(probs, label, table, method="fused"),
+        constrain(probs, label, table, method="dense"),
+    )
+
+
+def test_fused_kernel_gives_the_same_answer_to_concurrent_callers() -> None:
+    # the API's preview runs constrain from a thread pool; the band pool is shared
+    table, probs = _mixed_widths(400, 700, seed=7)
+    label = np.random.default_rng(8).integers(0, 42, (400, 700))
+    expected = constrain(probs, label, table, method="dense")
+    with ThreadPoolExecutor(4) as callers:
+        results = list(callers.map(lambda _: constrain(probs, label, table), range(8)))
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
+
+
+def _constrain_in_child(args: tuple[np.ndarray, np.ndarray, AllowedTable]) -> np.ndarray:
+    probs, label, table = args
+    return constrain(probs, label, table)
+
+
+def test_fused_kernel_works_in_a_forked_child_after_the_parent_used_it() -> None:
+    # Celery's prefork pool forks after the parent may have run the kernel
+    table, probs = _mixed_widths(400, 700, seed=9)
+    label = np.random.default_rng(10).integers(0, 42, (400, 700))
+    in_parent = constrain(probs, label, table)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        in_child = pool.apply(_constrain_in_child, ((probs, label, table),))
+    np.testing.assert_array_equal(in_child, in_parent)
 
 
 def test_source_ids_that_do_not_fit_a_uint8_label_are_refused() -> None:

@@ -2,11 +2,13 @@
 
 ``allowed_table`` turns a mapping into a boolean table indexed by extra label id, plus
 each label's allowed columns padded to ``K`` = the most any label allows; ``constrain``
-applies DESIGN.md's constraint rules to teacher probabilities as one vectorised lookup —
-never a Python loop over classes or labels. When ``K`` is small against C it gathers only
-each pixel's K candidates (work O(K·H·W)); otherwise one dense multiply over all C. The
-API's live preview uses this function directly; the GPU worker's torch version must agree with it
-pixel for pixel (same rules, same tie-break: the lowest column wins an exact tie).
+applies DESIGN.md's constraint rules to teacher probabilities as one table lookup per
+pixel — never a Python loop over classes or labels. It runs a compiled one-pass kernel
+(:mod:`ontolabel.domain.constraint_kernel`) that reads only each pixel's K allowed
+probabilities; two vectorised numpy forms of the same lookup (gather K candidates, or one
+dense multiply over all C) are kept as its cross-check. The API's live preview uses this
+function directly; the GPU worker's torch version must agree with it pixel for pixel (same
+rules, same tie-break: the lowest column wins an exact tie).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from ontolabel.domain.constraint_kernel import fused_constrain
 from ontolabel.domain.mapping import Mapping
 from ontolabel.domain.taxonomy import VOID_ID, Taxonomy
 from ontolabel.errors import InvalidInput
@@ -29,9 +32,6 @@ _TILE_ELEMENTS = 1 << 19
 
 _GATHER_PIXELS = 1 << 15
 """Pixels per tile of the gather path (K candidates each): index and values stay in cache."""
-
-_GATHER_MAX_SHARE = 0.5
-"""The gather path runs when K / C is at most this; above it the dense multiply is cheaper."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def constrain(
     void_threshold: float = 0.5,
     confidence_floor: float = 0.0,
     valid: npt.NDArray[np.bool_] | None = None,
-    method: Literal["auto", "gather", "dense"] = "auto",
+    method: Literal["auto", "fused", "gather", "dense"] = "auto",
 ) -> npt.NDArray[np.uint8]:
     """Pseudo-label one frame: teacher ``probs [C,H,W]`` constrained by extra ``label [H,W]``.
 
@@ -150,9 +150,10 @@ def constrain(
     softmax) are cast to float32; the image is processed in row tiles so memory stays
     bounded. Sums run over the allowed columns in column order, in float32.
 
-    ``method``: ``"gather"`` reads only each pixel's K allowed candidates, ``"dense"``
-    multiplies all C columns by the gathered table row; ``"auto"`` gathers when
-    K / C <= 0.5. Both give the same result.
+    ``method``: ``"fused"`` (the default, ``"auto"``) runs the compiled one-pass kernel of
+    :mod:`ontolabel.domain.constraint_kernel`; the numpy paths stay as its cross-check:
+    ``"gather"`` reads only each pixel's K allowed candidates, ``"dense"`` multiplies all C
+    columns by the gathered table row. All give the same result.
     """
     if probs.ndim != 3 or label.ndim != 2 or probs.shape[1:] != label.shape:
         raise ValueError(f"probs must be [C,H,W] and label [H,W]; got {probs.shape}, {label.shape}")
@@ -161,9 +162,19 @@ def constrain(
             f"probs has {probs.shape[0]} classes, the mapping's source taxonomy {table.num_classes}"
         )
     num_classes, height, width = probs.shape
-    if method == "gather" or (
-        method == "auto" and table.max_allowed <= _GATHER_MAX_SHARE * num_classes
-    ):
+    if method in ("auto", "fused"):
+        return fused_constrain(
+            np.ascontiguousarray(probs, dtype=np.float32).reshape(num_classes, -1),
+            label.reshape(-1) if label.dtype.kind in "iu" else label.reshape(-1).astype(np.int64),
+            table.allowed_cols,
+            table.allowed_count,
+            np.append(table.void, False),
+            table.source_ids.astype(np.uint8),
+            void_threshold,
+            confidence_floor,
+            None if valid is None else np.asarray(valid, dtype=bool).reshape(-1),
+        ).reshape(height, width)
+    if method == "gather":
         return _constrain_gather(probs, label, table, void_threshold, confidence_floor, valid)
     out = np.full((height, width), IGNORE, dtype=np.uint8)
     # float 0/1 columns: a float*float multiply is ~30x faster than float*bool in numpy
