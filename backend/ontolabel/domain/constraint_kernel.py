@@ -30,8 +30,15 @@ import numpy.typing as npt
 
 _IGNORE = np.uint8(255)
 
-_MIN_PIXELS_PER_THREAD = 1 << 17
-"""Below this many pixels per band a thread costs more than it saves."""
+_MIN_PIXELS_PER_BAND = 1 << 16
+"""Below this many pixels per band handing it to a thread costs more than it saves."""
+
+_BANDS_PER_THREAD = 4
+"""Bands per pool thread: work is uneven across an image, so threads take bands as they free."""
+
+
+_COMPUTE = 256
+"""``direct[e]`` value meaning "compare the allowed probabilities"; 0-255 is written as is."""
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
@@ -40,6 +47,7 @@ def _kernel(  # pragma: no cover - compiled; covered through fused_constrain
     label: npt.NDArray[np.integer],  # [P]
     valid: npt.NDArray[np.bool_],  # [P], or [1] when use_valid is False
     use_valid: bool,
+    direct: npt.NDArray[np.int16],  # [E+1]: the pixel's value when it needs no comparison
     cols: npt.NDArray[np.intp],  # [E+1, K]: allowed columns ascending, row E empty
     count: npt.NDArray[np.intp],  # [E+1]
     void: npt.NDArray[np.bool_],  # [E+1]
@@ -52,18 +60,18 @@ def _kernel(  # pragma: no cover - compiled; covered through fused_constrain
 ) -> None:
     num_rows = count.shape[0] - 1
     zero = np.float32(0.0)
-    floor = confidence_floor > zero
     for i in range(start, stop):
         e = label[i]
         row = num_rows if e < 0 or e >= num_rows else e
-        n = count[row]
-        if n == 0 or (use_valid and not valid[i]):  # rules 2, 3 and padding
+        if use_valid and not valid[i]:  # rule 5: padding
             out[i] = _IGNORE
             continue
-        best = cols[row, 0]
-        if n == 1 and not floor and not void[row]:
-            out[i] = source_ids[best]  # one class, nothing to compare: no probability read
+        d = direct[row]
+        if d != _COMPUTE:  # rules 2 and 3, or one class with nothing to compare
+            out[i] = d
             continue
+        n = count[row]
+        best = cols[row, 0]
         best_p = probs[best, i]
         total = best_p
         for k in range(1, n):
@@ -109,9 +117,16 @@ def fused_constrain(
 ) -> npt.NDArray[np.uint8]:
     """``probs [C, P]`` float32 C-contiguous, ``label [P]`` → uint8 ``[P]`` (see module doc).
 
-    A ``confidence_floor`` of 0 never drops a pixel (``q >= 0``), so it needs no flag.
+    Rows decided without reading a probability are resolved once per call into ``direct``:
+    no allowed class → 255 (rules 2, 3); exactly one, no void and no floor → its id (``q``
+    is then never compared). A ``confidence_floor`` <= 0 never drops a pixel (``q >= 0``).
     """
     pixels = label.shape[0]
+    direct = np.full(count.shape[0], _COMPUTE, dtype=np.int16)
+    direct[count == 0] = _IGNORE
+    if not confidence_floor > 0:
+        single = (count == 1) & ~void
+        direct[single] = source_ids[cols[single, 0]]
     out = np.empty(pixels, dtype=np.uint8)
     use_valid = valid is not None
     valid_arr = np.ascontiguousarray(valid) if valid is not None else np.ones(1, dtype=bool)
@@ -120,6 +135,7 @@ def fused_constrain(
         np.ascontiguousarray(label),
         valid_arr,
         use_valid,
+        direct,
         cols,
         count,
         void,
@@ -129,7 +145,7 @@ def fused_constrain(
         out,
     )
     pool, workers = _pool()
-    bands = max(1, min(workers, pixels // _MIN_PIXELS_PER_THREAD))
+    bands = max(1, min(workers * _BANDS_PER_THREAD, pixels // _MIN_PIXELS_PER_BAND))
     if bands == 1:
         _kernel(*args, 0, pixels)
         return out
