@@ -17,8 +17,8 @@ It must agree pixel for pixel with the numpy reference
 ``ontolabel.domain.constraint.constrain``; the arithmetic is kept in the same form (float32,
 slots in ascending column order so the first slot holding the max wins a tie, sums in slot
 order, ``q = p(ŝ) / Σ`` with ``q = 0`` for a zero sum). On CPU tensors ``constrain`` runs
-that numpy kernel on the same memory (ATen's CPU gather/argmax measured 3-10x slower); the
-torch kernel is what runs on the GPU, and the tests force it on CPU too.
+the domain's compiled kernel on the same memory (ATen's CPU gather/argmax is several times
+slower); the torch kernel is what runs on the GPU, and the tests force it on CPU too.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def constrain(
     """The pseudo-label (source ids, uint8 [H, W]) for ``probs`` [C, H, W] under ``label``.
 
     Work per pixel is K (the most classes one label allows), not C. ``kernel="auto"`` runs
-    CPU tensors through the numpy kernel (same result, faster there); ``"torch"`` always
+    CPU tensors through the domain's compiled kernel (same result, faster there); ``"torch"`` always
     uses the torch one.
     """
     if probs.shape[0] != table.num_classes:
