@@ -1,20 +1,18 @@
 """The constraint's fused CPU kernel: one pass per pixel, compiled by numba.
 
-numpy's vectorised lookup (``constraint._constrain_gather``) still makes ~10 passes over
-each tile (gather, max, sum, compare, divide, ...); this kernel visits every pixel once,
-reads only its label's allowed probabilities and writes the result, so the work is one
-read of the label and of the label's allowed probabilities per pixel (none where the label
-allows one class and neither void nor a confidence floor applies, the common case in real
-mappings). It implements exactly the rules and
-arithmetic of ``constraint.constrain`` (float32 sums in ascending column order, the
-lowest column wins a tie, ``q = 0`` for a zero sum, float32 thresholds) and the tests hold
-it to that pixel for pixel.
+numpy's vectorised lookup (``constraint._constrain_gather``) makes ~10 passes over each
+tile (gather, max, sum, compare, divide, ...); this kernel visits every pixel once and reads
+only the probabilities its label allows — none where the label allows one class and neither
+void nor a confidence floor applies, the common case in the published mappings. It keeps
+the rules and arithmetic of ``constraint.constrain`` exactly (float32 sums in ascending
+column order, the lowest column wins a tie, ``q = 0`` for a zero sum, float32 thresholds);
+the tests hold it to the numpy forms pixel for pixel.
 
-The kernel releases the GIL; ``fused_constrain`` splits the image into row bands run on a
-small thread pool (created per process, so it survives a fork). numba's own parallel
-layers are avoided on purpose: ``workqueue`` aborts when two threads call a parallel
-kernel at once (the API's preview runs in a thread pool), and OpenMP breaks after fork
-(Celery's prefork pool). Compiled code is cached on disk next to this module.
+The kernel releases the GIL; ``fused_constrain`` splits the image into bands of pixels run
+on a small thread pool (one per process, so a forked child makes its own). numba's parallel
+layers are avoided on purpose: ``workqueue`` aborts when two threads call a parallel kernel
+at once (the API's preview runs in a thread pool), and OpenMP breaks after fork (Celery's
+prefork pool). Compiled code is cached on disk next to this module.
 """
 
 from __future__ import annotations
