@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -148,3 +149,94 @@ def test_a_resumed_job_skips_frames_its_dead_worker_already_wrote(
     frames = _frames(session_factory)
     assert all(f.indexed for f in frames.values()) and len(frames) == 6
     assert all(sum(_histogram(session_factory, f.id).values()) == 128 for f in frames.values())
+
+
+def test_reads_are_queued_a_chunk_ahead_and_every_frame_is_read_once(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from ontolabel.datasets import chunks, indexing, reading
+
+    # given seven frames indexed two per chunk: four chunks
+    create_taxonomy(session_factory)
+    for i in range(7):
+        write_frame(root, f"s/{i:03d}", label_array(i))
+    dataset_id = register(session_factory, settings, "ds", root)
+    monkeypatch.setattr(indexing, "CHUNK_FRAMES", 2)
+    queued: list[int] = []
+    ahead: list[list[int]] = []
+
+    class CountingPool:
+        def __init__(self, pool: ProcessPoolExecutor) -> None:
+            self.pool = pool
+
+        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+            if fn is reading.read_batch:
+                queued.extend(frame_id for frame_id, _image, _label in args[0].items)
+            return self.pool.submit(fn, *args)
+
+    real_pool, real_ahead = reading.reader_pool, chunks.read_ahead
+
+    def read_ahead(batches: list[reading.ReadBatch], workers: int) -> None:
+        ahead.append([frame_id for b in batches for frame_id, _image, _label in b.items])
+        real_ahead(batches, workers)
+
+    monkeypatch.setattr(reading, "reader_pool", lambda workers: CountingPool(real_pool(workers)))
+    monkeypatch.setattr(chunks, "read_ahead", read_ahead)
+
+    # when it is indexed by the inline runner
+    status, job_id = index(session_factory, settings, dataset_id)
+
+    # then the plan queued the first chunk's reads and each chunk the next one's, behind
+    # its own; those reads were used: no frame was queued twice
+    assert status == "succeeded"
+    frames = sorted(_frames(session_factory).values(), key=lambda f: f.id)
+    ids = [f.id for f in frames]
+    assert ahead == [ids[0:2], ids[2:4], ids[4:6], ids[6:]]
+    assert sorted(queued) == ids
+    assert all(f.indexed and _histogram(session_factory, f.id) for f in frames)
+    with session_factory() as session:
+        job = job_repository.get_job(session, job_id)
+        assert job is not None and (job.done, job.total) == (7, 7)
+
+    # and when three frames change and two are new, the plan foresees the first chunk
+    # (changed frames keep their ids and come first), so again nothing is read twice
+    for i in (1, 4, 6):
+        write_png(root / "labels" / "s" / f"{i:03d}.png", label_array(i + 1, ids=(1, 3)))
+    for i in (7, 8):
+        write_frame(root, f"s/{i:03d}", label_array(i))
+    queued.clear()
+    ahead.clear()
+    assert index(session_factory, settings, dataset_id)[0] == "succeeded"
+    after = sorted(_frames(session_factory).values(), key=lambda f: f.id)
+    reread = [ids[1], ids[4], ids[6], after[-2].id, after[-1].id]
+    assert ahead == [reread[0:2], reread[2:4], reread[4:]]
+    assert sorted(queued) == reread
+    assert set(_histogram(session_factory, ids[4])) == {1, 3}
+
+
+def test_frame_labels_go_with_their_frames_when_a_dataset_is_deleted(
+    settings: Settings, session_factory: sessionmaker[Session], root: Path
+) -> None:
+    from ontolabel.core.db import session_scope
+    from sqlalchemy import delete, func
+
+    # given an indexed dataset (its histogram rows name the dataset without a key of their own)
+    create_taxonomy(session_factory)
+    for i in range(2):
+        write_frame(root, f"s/{i:03d}", label_array(i))
+    dataset_id = register(session_factory, settings, "ds", root)
+    assert index(session_factory, settings, dataset_id)[0] == "succeeded"
+
+    # when the dataset row is deleted
+    with session_scope(session_factory) as session:
+        session.execute(delete(Dataset).where(Dataset.id == dataset_id))
+
+    # then its frames cascade, and with them their histogram rows
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Frame)) == 0
+        assert session.scalar(select(func.count()).select_from(FrameLabel)) == 0

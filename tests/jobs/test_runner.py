@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.jobs import repository, runner, service
@@ -284,3 +287,61 @@ def test_a_finisher_that_died_is_replaced_once_its_lease_lapses(
     with session_factory() as session:
         lines = [e.message for e in service.events_since(session, job_id)]
     assert sum(m.startswith("manifest lists") for m in lines) == 1
+
+
+def test_a_chunk_learns_which_chunk_this_process_runs_next_while_it_is_still_to_run(
+    settings: Settings, session_factory: sessionmaker[Session], make_job: MakeJob
+) -> None:
+    # given a job planned into three chunks
+    job_id = make_job(units=6, per_chunk=2)
+    runner.plan_job(settings, session_factory, job_id, "planner")
+    with session_factory() as session:
+        first, second, _third = repository.chunks_of(session, job_id)
+    inline = runner.JobRunContext(
+        settings, session_factory, job_id, "me", chunk_id=first.id, next_chunk_id=second.id
+    )
+    elsewhere = runner.JobRunContext(settings, session_factory, job_id, "me", chunk_id=first.id)
+
+    # then the inline runner's context names the next chunk's parameters; a context that
+    # was not told (a Celery worker's) names none
+    assert inline.next_chunk() == second.params
+    assert elsewhere.next_chunk() is None and not elsewhere.inline
+
+    # and once that chunk has ended (another copy ran it), it is no longer offered
+    with session_scope(session_factory) as session:
+        assert repository.claim_chunk(session, second.id, "other", lease_s=60)
+        assert repository.end_chunk(session, second.id, "other", "done")
+    assert inline.next_chunk() is None
+
+
+def test_the_inline_runner_tells_its_steps_they_run_inline(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    make_job: MakeJob,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ontolabel.jobs.kinds import JobContext, get_kind
+
+    seen: list[tuple[str, bool, Any]] = []
+    kind = get_kind("test_writer")
+
+    def plan(ctx: JobContext, params: dict[str, Any]) -> Any:
+        seen.append(("plan", ctx.inline, None))
+        return kind.plan(ctx, params)
+
+    def run(ctx: JobContext, params: dict[str, Any]) -> None:
+        upcoming = ctx.next_chunk()
+        seen.append(("chunk", ctx.inline, upcoming and upcoming["start"]))
+        kind.run_chunk(ctx, params)
+
+    monkeypatch.setattr(runner, "load_kind", lambda _s, _n: replace(kind, plan=plan, run_chunk=run))
+    job_id = make_job(units=6, per_chunk=2)
+
+    assert run_job_inline(settings, job_id) == "succeeded"
+
+    assert seen == [
+        ("plan", True, None),
+        ("chunk", True, 2),
+        ("chunk", True, 4),
+        ("chunk", True, None),
+    ]

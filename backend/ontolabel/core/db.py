@@ -44,6 +44,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # A 64 MiB page cache (the default is 2 MiB; allocated as used): the index job's
+            # histogram rows land all over a 1M-row label index, and with 2 MiB each write
+            # re-reads and spills its pages, a quarter more CPU per row at 140k frames.
+            cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -6,58 +6,47 @@ ones are left alone (incremental). ``run_chunk`` decodes its frames in a process
 and writes sizes, histograms and per-frame errors as results arrive; a frame is marked
 ``indexed`` in the same transaction as its histogram, so a resumed chunk skips exactly
 the frames already written. ``finish`` recomputes the frame order and label totals.
+
+The pool stays busy from the walk to the last chunk: the plan's walk runs in it
+(:mod:`ontolabel.datasets.scanning`), and when one process runs the whole job
+(``ctx.inline``) the plan queues the first chunk's reads and each chunk the next one's
+behind its own, so decoding never waits while rows are written or a chunk starts.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import json
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, text
+from sqlalchemy import Select, Table, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from ontolabel.core.config import Settings
 from ontolabel.core.db import begin_write, session_scope
 from ontolabel.core.memory import collection_paused
 from ontolabel.core.paths import resolve_data_root
 from ontolabel.datasets import bulk
-from ontolabel.datasets.layout import FrameFiles, Layout, scan
-from ontolabel.datasets.reading import (
-    BATCH_FRAMES,
-    FrameReading,
-    ReadBatch,
-    batch_bounds,
-    default_workers,
-    read_in_pool,
+from ontolabel.datasets.chunks import (
+    MAX_REPORTED_ERRORS,
+    dataset_of,
+    read_chunk_ahead,
+    run_chunk,
 )
+from ontolabel.datasets.layout import FrameFiles, Layout
+from ontolabel.datasets.reading import default_workers, drop_read_ahead
+from ontolabel.datasets.scanning import scan_in_pool
 from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
-from ontolabel.domain.labels import LabelEncoding, color_table
 from ontolabel.domain.sampling import orders_of
-from ontolabel.errors import NotFound
 from ontolabel.jobs.kinds import JSON, JobContext, JobKind, Plan, register
-from ontolabel.taxonomies.tables import TaxonomyClassRecord
 
 CHUNK_FRAMES = 5000
 """Frames per chunk: a few minutes of work on one machine even for full-size labels."""
-WRITE_EVERY = 1000
-"""Frames per write transaction."""
 FRAMES = cast(Table, Frame.__table__)
 FRAME_LABELS = cast(Table, FrameLabel.__table__)
 LABEL_STATS = cast(Table, DatasetLabelStat.__table__)
-MAX_REPORTED_ERRORS = 50
-"""Per chunk, frame errors also sent to the job log; the rest are on the frame rows."""
 
 
 # -- the job kind ----------------------------------------------------------------------
-
-
-def _dataset(session: Session, dataset_id: int) -> Dataset:
-    dataset = session.get(Dataset, dataset_id)
-    if dataset is None:
-        raise NotFound(f"dataset {dataset_id} does not exist", field="dataset_id")
-    return dataset
 
 
 def layout_of(dataset: Dataset) -> Layout:
@@ -165,16 +154,20 @@ def _plan(ctx: JobContext, params: JSON) -> Plan:
     # A walk and rows of 140k frames are ~1M small acyclic objects: without collections
     # triggered by them, planning takes a quarter less time.
     with collection_paused():
-        return _plan_frames(ctx, params)
+        try:
+            return _plan_frames(ctx, params)
+        except BaseException:
+            drop_read_ahead()  # the first chunk's reads, if queued: it will not run now
+            raise
 
 
 def _plan_frames(ctx: JobContext, params: JSON) -> Plan:
     dataset_id = int(params["dataset_id"])
     with ctx.session_factory() as session:
-        dataset = _dataset(session, dataset_id)
+        dataset = dataset_of(session, dataset_id)
         root = resolve_data_root(dataset.root, ctx.settings.allowed_data_roots)
         layout = layout_of(dataset)
-    found = scan(root, layout)
+    found = scan_in_pool(root, layout, int(params.get("workers") or default_workers()))
     ctx.log(
         f"found {found.images} image(s), {found.labels} label(s), {found.paired} pair(s), "
         f"{len(found.unpaired)} unpaired, {len(found.off_pattern)} off-pattern"
@@ -222,14 +215,18 @@ def _plan_frames(ctx: JobContext, params: JSON) -> Plan:
             session.execute(delete(FrameLabel).where(FrameLabel.frame_id.in_(ids)))
         _update_by_id(session, changed)
         bulk.update_rows(session, "frames", ("ordinal", "seq_pos"), ("integer", "integer"), moved)
-        bulk.insert_rows(session, "frames", ("dataset_id", *_ROW_FIELDS), new_rows)
-        to_read = list(
-            session.scalars(
-                select(Frame.id)
-                .where(Frame.dataset_id == dataset_id, Frame.indexed.is_(False))
-                .order_by(Frame.id)
-            )
-        )
+        # Inline, the first chunk runs next, here: insert its frames first and queue its
+        # reads, so the pool decodes while the rest are inserted and the plan is stored.
+        head = _first_chunk_rows(new_rows, changed) if ctx.inline else 0
+        bulk.insert_rows(session, "frames", ("dataset_id", *_ROW_FIELDS), new_rows[:head])
+        if ctx.inline:
+            _read_first_chunk_ahead(session, ctx.settings, dataset_id, params)
+        bulk.insert_rows(session, "frames", ("dataset_id", *_ROW_FIELDS), new_rows[head:])
+        to_read = list(session.scalars(_to_read(dataset_id)))
+        if len(to_read) > CHUNK_FRAMES and session.get_bind().dialect.name == "postgresql":
+            # Statistics for the rows just written: without them PostgreSQL joins each
+            # chunk's batched frame update against a scan of the whole table.
+            session.execute(text("ANALYZE frames"))
     for entry in found.unpaired[:MAX_REPORTED_ERRORS]:
         ctx.frame_error(entry.key, entry.problem or "unpaired")
     ctx.log(
@@ -237,126 +234,47 @@ def _plan_frames(ctx: JobContext, params: JSON) -> Plan:
         f"{len(gone)} removed; {len(to_read)} frame(s) to read"
     )
     chunks = [
-        {
-            "dataset_id": dataset_id,
-            "frame_ids": to_read[i : i + CHUNK_FRAMES],
-            "workers": params.get("workers"),
-        }
+        _chunk_params(dataset_id, to_read[i : i + CHUNK_FRAMES], params)
         for i in range(0, len(to_read), CHUNK_FRAMES)
     ]
     return Plan(chunks=chunks, total=len(to_read))
 
 
-_READING_COLUMNS = ("width", "height", "indexed", "error_kind", "error", "unknown_labels")
-_READING_TYPES = ("integer", "integer", "boolean", "varchar", "text", "json")
+def _chunk_params(dataset_id: int, frame_ids: list[int], params: JSON) -> JSON:
+    return {"dataset_id": dataset_id, "frame_ids": frame_ids, "workers": params.get("workers")}
 
 
-def _write_readings(session: Session, dataset_id: int, readings: list[FrameReading]) -> None:
-    bulk.update_rows(
-        session,
-        "frames",
-        _READING_COLUMNS,
-        _READING_TYPES,
-        [
-            (
-                r.frame_id,
-                r.width,
-                r.height,
-                True,
-                r.error_kind,
-                r.error,
-                json.dumps(r.unknown) if r.unknown else None,
-            )
-            for r in readings
-        ],
-    )
-    bulk.insert_rows(
-        session,
-        "frame_labels",
-        ("frame_id", "label_id", "dataset_id", "pixels"),
-        [(r.frame_id, label, dataset_id, px) for r in readings for label, px in r.counts.items()],
+def _to_read(dataset_id: int) -> Select[int]:
+    """The dataset's frames still to read, in chunk order."""
+    return (
+        select(Frame.id)
+        .where(Frame.dataset_id == dataset_id, Frame.indexed.is_(False))
+        .order_by(Frame.id)
     )
 
 
-def _run_chunk(ctx: JobContext, params: JSON) -> None:
-    dataset_id = int(params["dataset_id"])
-    with ctx.session_factory() as session:
-        dataset = _dataset(session, dataset_id)
-        root = str(resolve_data_root(dataset.root, ctx.settings.allowed_data_roots))
-        encoding: LabelEncoding = dataset.label_encoding  # type: ignore[assignment]
-        classes = session.execute(
-            select(TaxonomyClassRecord.class_id, TaxonomyClassRecord.color).where(
-                TaxonomyClassRecord.taxonomy_id == dataset.taxonomy_id
-            )
-        ).all()
-        # The chunk's ids are a sorted slice of the plan's: a range scan, filtered here, is
-        # 5x cheaper than binding thousands of ids into an IN list while the pool waits.
-        wanted = set(params["frame_ids"])
-        todo = [
-            row
-            for row in session.execute(
-                select(Frame.id, Frame.image_path, Frame.label_path, Frame.key)
-                .where(
-                    Frame.dataset_id == dataset_id,
-                    Frame.id.between(min(wanted, default=0), max(wanted, default=-1)),
-                    Frame.indexed.is_(False),
-                )
-                .order_by(Frame.id)
-            )
-            if row.id in wanted
-        ]
-    keys = {row.id: row.key for row in todo}
-    template = ReadBatch(
-        root=root,
-        encoding=encoding,
-        colors=color_table({c.class_id: c.color for c in classes}),
-        known_ids=frozenset(c.class_id for c in classes),
-        items=[],
-    )
-    workers = int(params.get("workers") or default_workers())
-    batches = (
-        dataclasses.replace(
-            template, items=[(r.id, r.image_path, r.label_path) for r in todo[start:end]]
-        )
-        for start, end in batch_bounds(len(todo), workers)
-    )
-    buffer: list[FrameReading] = []
-    reported = 0
-    # Frames an earlier copy of this chunk already wrote count too (the count restarts).
-    unreported = len(wanted) - len(todo)
-    # Once the pool holds no more than its running batches it is draining: each result is
-    # then written at once, so the chunk's last write is a few frames, not up to
-    # WRITE_EVERY frames written while every worker waits for the next chunk.
-    draining_below = workers * BATCH_FRAMES
-    outstanding = len(todo)
+def _read_first_chunk_ahead(
+    session: Session, settings: Settings, dataset_id: int, params: JSON
+) -> None:
+    """Queue the first chunk's reads from inside the plan's transaction (its rows are in)."""
+    first = list(session.scalars(_to_read(dataset_id).limit(CHUNK_FRAMES)))
+    if first:
+        read_chunk_ahead(session, settings, _chunk_params(dataset_id, first, params))
 
-    def write() -> None:
-        nonlocal reported, unreported
-        with session_scope(ctx.session_factory) as session:
-            begin_write(session)
-            _write_readings(session, dataset_id, buffer)
-        for r in buffer:
-            if r.error and reported < MAX_REPORTED_ERRORS:
-                ctx.frame_error(keys[r.frame_id], r.error)
-                reported += 1
-        unreported += len(buffer)
-        buffer.clear()
 
-    with contextlib.closing(read_in_pool(batches, workers)) as results:
-        for readings in results:
-            buffer.extend(readings)
-            outstanding -= len(readings)
-            if len(buffer) >= WRITE_EVERY or outstanding <= draining_below:
-                write()
-            if unreported >= WRITE_EVERY:
-                ctx.advance(unreported)  # its own transaction: once per WRITE_EVERY frames
-                unreported = 0
-                if ctx.is_cancelled():
-                    return
-    if buffer:
-        write()
-    if unreported:
-        ctx.advance(unreported)
+_INDEXED = 1 + _ROW_FIELDS.index("indexed")
+"""Where a new row (``dataset_id`` first) says it needs no read."""
+
+
+def _first_chunk_rows(new_rows: list[tuple[Any, ...]], changed: list[dict[str, Any]]) -> int:
+    """How many of ``new_rows`` to insert for the first chunk to be complete: changed frames
+    to read keep their (smaller) ids and come first, new ones follow in insertion order."""
+    wanted = CHUNK_FRAMES - sum(not row["indexed"] for row in changed)
+    for end, row in enumerate(new_rows, start=1):
+        if wanted <= 0:
+            return end - 1
+        wanted -= not row[_INDEXED]
+    return len(new_rows)
 
 
 def _finish(ctx: JobContext, params: JSON) -> JSON:
@@ -364,7 +282,7 @@ def _finish(ctx: JobContext, params: JSON) -> JSON:
     with session_scope(ctx.session_factory) as session:
         begin_write(session)
         refresh_stats(session, dataset_id)
-        dataset = _dataset(session, dataset_id)
+        dataset = dataset_of(session, dataset_id)
         dataset.index_job_id = ctx.job_id
         dataset.indexed_at = datetime.now(UTC)
         outputs = {
@@ -402,12 +320,12 @@ def refresh_stats(session: Session, dataset_id: int) -> None:
     errors = session.scalar(
         select(func.count()).where(Frame.dataset_id == dataset_id, Frame.error_kind.is_not(None))
     )
-    dataset = _dataset(session, dataset_id)
+    dataset = dataset_of(session, dataset_id)
     dataset.frame_count = int(frames or 0)
     dataset.error_count = int(errors or 0)
     session.flush()
 
 
 INDEX = register(
-    JobKind(name="index", queue="cpu", plan=_plan, run_chunk=_run_chunk, finish=_finish)
+    JobKind(name="index", queue="cpu", plan=_plan, run_chunk=run_chunk, finish=_finish)
 )

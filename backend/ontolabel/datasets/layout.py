@@ -5,13 +5,16 @@ index job. Globs are relative to the root (``**`` spans folders); a pattern is a
 with named groups ``split``, ``sequence``, ``camera``, ``frame`` matched against the
 path relative to the root. Image and label pair on their groups when both have a
 pattern, else on the path below the glob's fixed folder without the extension.
+
+A scan is a walk, a match of each file (:func:`match_files`) and a pairing (:func:`pair`);
+the index job walks and matches subtrees in its process pool (``datasets.scanning``).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
@@ -162,22 +165,64 @@ def walk(root: Path) -> Iterator[FileStat]:
     Plain strings, not pathlib: at 280k files pathlib's parsing costs more than the walk.
     """
     base = str(root.resolve())
-    cut = len(base) + 1
-    stack = [base]
+    return walk_below(base, base)
+
+
+def walk_below(base: str, folder: str) -> Iterator[FileStat]:
+    """:func:`walk` of the resolved root ``base``, from ``folder`` (``base`` or below) down.
+
+    Depth first, so one folder's subtree is one contiguous run of the whole walk: a part of
+    the tree can be walked elsewhere (:func:`walk_pieces`) and the order stays the same.
+    """
+    stack = [folder]
     while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=_NAME, reverse=True)
-        except OSError:
+        files, folders = list_folder(base, stack.pop())
+        yield from files
+        stack.extend(reversed(folders))
+
+
+def list_folder(base: str, folder: str) -> tuple[list[FileStat], list[str]]:
+    """One step of :func:`walk`: ``folder``'s files in walk order, then its subfolders."""
+    try:
+        entries = sorted(os.scandir(folder), key=_NAME, reverse=True)
+    except OSError:
+        return [], []
+    cut = len(base) + 1
+    files: list[FileStat] = []
+    folders: list[str] = []
+    for entry in entries:
+        if entry.is_symlink() and not is_inside(Path(entry.path), Path(base)):
             continue
-        for entry in entries:
-            if entry.is_symlink() and not is_inside(Path(entry.path), Path(base)):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
-            elif entry.is_file():
-                st = entry.stat()
-                yield FileStat(entry.path[cut:].replace(os.sep, "/"), st.st_size, st.st_mtime_ns)
+        if entry.is_dir(follow_symlinks=False):
+            folders.append(entry.path)
+        elif entry.is_file():
+            st = entry.stat()
+            rel = entry.path[cut:].replace(os.sep, "/")
+            files.append(FileStat(rel, st.st_size, st.st_mtime_ns))
+    folders.reverse()
+    return files, folders
+
+
+def walk_pieces(root: Path, folders: int) -> tuple[str, list[list[FileStat] | str]]:
+    """:func:`walk` of ``root`` cut into ordered pieces: files listed here, and folders to walk
+    elsewhere with :func:`walk_below` (listing level by level until there are ``folders``).
+
+    Returns the resolved root and the pieces; their files, in order, are the walk's.
+    """
+    base = str(root.resolve())
+    pieces: list[list[FileStat] | str] = [base]
+    while 0 < sum(isinstance(p, str) for p in pieces) < folders:
+        deeper: list[list[FileStat] | str] = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                files, below = list_folder(base, piece)
+                if files:
+                    deeper.append(files)
+                deeper.extend(below)
+            else:
+                deeper.append(piece)
+        pieces = deeper
+    return base, pieces
 
 
 @dataclass
@@ -221,60 +266,94 @@ def _stem_key(rel: str, glob: str) -> str:
     return stem if dot and "/" not in ext else below
 
 
-def _groups_key(groups: dict[str, str]) -> str:
-    get = groups.get
-    return f"{get('split', '')}|{get('sequence', '')}|{get('camera', '')}|{get('frame', '')}"
+def _groups(values: tuple[str | None, ...]) -> dict[str, str]:
+    return {name: value for name, value in zip(GROUPS, values, strict=True) if value is not None}
+
+
+Match = tuple[str, int, int, bool, str | None, tuple[str | None, ...], str]
+"""A file matching the image or the label glob: its path, size and mtime, whether it is the
+image, its frame key (None: off the pattern), its ``GROUPS`` (None: not in the pattern) and
+stem. A plain tuple: pool workers send 280k back, and named ones cost 5x to unpickle."""
 
 
 def scan(root: Path, layout: Layout) -> Scan:
     """Walk ``root`` once and pair every image with its label."""
+    return pair(layout, match_files(layout, walk(root)))
+
+
+def match_below(base: str, folders: tuple[str, ...], layout: Layout) -> list[Match]:
+    """The matches under consecutive folders of :func:`walk_pieces` (a process pool's task)."""
+    files = (stat for folder in folders for stat in walk_below(base, folder))
+    return list(match_files(layout, files))
+
+
+def match_files(layout: Layout, files: Iterable[FileStat]) -> Iterator[Match]:
+    """The files matching the image or the label glob, in order, with their keys (no pairing)."""
     image_glob = glob_regex(layout.image_glob)
     label_glob = glob_regex(layout.label_glob) if layout.label_glob else None
-    image_re = compile_pattern(layout.image_regex, field="image_regex")
-    label_re = compile_pattern(layout.label_regex, field="label_regex")
+    image_re = _pattern(layout.image_regex, "image_regex")
+    label_re = _pattern(layout.label_regex, "label_regex")
     by_groups = image_re is not None and label_re is not None
-    frames: dict[str, FrameFiles] = {}
-    result = Scan(frames=[])
-    for stat in walk(root):
-        if image_glob.match(stat.rel):
-            role, pattern, glob = "image", image_re, layout.image_glob
-            result.images += 1
-        elif label_glob is not None and label_glob.match(stat.rel):
-            role, pattern, glob = "label", label_re, layout.label_glob or ""
-            result.labels += 1
+    absent: tuple[str | None, ...] = (None,) * len(GROUPS)
+    for rel, size, mtime_ns in files:
+        if image_glob.match(rel):
+            is_image, pattern, glob = True, image_re, layout.image_glob
+        elif label_glob is not None and label_glob.match(rel):
+            is_image, pattern, glob = False, label_re, layout.label_glob or ""
         else:
             continue
-        groups: dict[str, str] = {}
+        values = absent
         if pattern is not None:
-            m = pattern.fullmatch(stat.rel) or pattern.search(stat.rel)
+            m = pattern.fullmatch(rel) or pattern.search(rel)
             if m is None:
-                result.off_pattern.append(stat.rel)
+                yield rel, size, mtime_ns, is_image, None, absent, ""
                 continue
-            groups = {k: v for k, v in m.groupdict().items() if v is not None}
-        stem = _stem_key(stat.rel, glob)
-        key = _groups_key(groups) if by_groups else stem
+            found = m.groupdict()
+            values = tuple(found.get(name) for name in GROUPS)
+        stem = _stem_key(rel, glob)
+        key = "|".join(v or "" for v in values) if by_groups else stem
+        yield rel, size, mtime_ns, is_image, key, values, stem
+
+
+@lru_cache(maxsize=64)
+def _pattern(pattern: str | None, field: str) -> re.Pattern[str] | None:
+    return compile_pattern(pattern, field=field)
+
+
+def pair(layout: Layout, matches: Iterable[Match]) -> Scan:
+    """Pair matched files (in walk order: the first of two sharing a key is kept) into frames."""
+    frames: dict[str, FrameFiles] = {}
+    result = Scan(frames=[])
+    for rel, size, mtime_ns, is_image, key, values, stem in matches:
+        if is_image:
+            result.images += 1
+        else:
+            result.labels += 1
+        if key is None:
+            result.off_pattern.append(rel)
+            continue
         entry = frames.get(key)
         if entry is None:
             entry = frames[key] = FrameFiles(key=key)
-        if role == "image":
+        if is_image:
             if entry.image is not None:
-                entry.problem = f"two images share the key {key!r}: {entry.image.rel}, {stat.rel}"
+                entry.problem = f"two images share the key {key!r}: {entry.image.rel}, {rel}"
                 continue
-            entry.image = stat
-            entry.groups = groups or entry.groups or _default_groups(stem)
+            entry.image = FileStat(rel, size, mtime_ns)
+            entry.groups = _groups(values) or entry.groups or _default_groups(stem)
         else:
             if entry.label is not None:
-                entry.problem = f"two labels share the key {key!r}: {entry.label.rel}, {stat.rel}"
+                entry.problem = f"two labels share the key {key!r}: {entry.label.rel}, {rel}"
                 continue
-            entry.label = stat
+            entry.label = FileStat(rel, size, mtime_ns)
             if not entry.groups:
-                entry.groups = groups or _default_groups(stem)
+                entry.groups = _groups(values) or _default_groups(stem)
     for entry in frames.values():
         if entry.problem:
             continue
         if entry.image is None and entry.label is not None:
             entry.problem = f"missing partner: label {entry.label.rel} has no image"
-        elif entry.label is None and label_glob is not None and entry.image is not None:
+        elif entry.label is None and layout.label_glob and entry.image is not None:
             entry.problem = f"missing partner: image {entry.image.rel} has no label"
     result.frames = sorted(frames.values(), key=lambda f: f.key)
     return result

@@ -1,4 +1,5 @@
-"""SQL tables of the datasets domain (migrations: 0002_datasets, 0005_frame_query_indexes).
+"""SQL tables of the datasets domain (migrations: 0002_datasets, 0005_frame_query_indexes,
+0006_frame_labels_dataset_fk).
 
 Histograms are stored normalised (``frame_labels``: one row per frame and label) so
 "frames containing label X, largest first" is one index range scan at 140k frames;
@@ -149,7 +150,9 @@ class FrameLabel(Base):
         ForeignKey("frames.id", ondelete="CASCADE"), primary_key=True
     )
     label_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    # The frame's dataset, for the label index; no foreign key of its own (migration 0006):
+    # the frame's key already cascades, and checking a second one per row slowed indexing.
+    dataset_id: Mapped[int] = mapped_column(Integer)
     pixels: Mapped[int] = mapped_column(BigInteger)
 
 

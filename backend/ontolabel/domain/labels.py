@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import warnings
 from collections.abc import Iterable, Mapping
+from itertools import compress
 from pathlib import Path
 from typing import IO, Literal
 
 import numpy as np
 from PIL import Image
+
+from ontolabel.domain.label_pixels import byte_counts, byte_view
 
 LabelEncoding = Literal["id", "color", "palette"]
 LABEL_ENCODINGS: tuple[LabelEncoding, ...] = ("id", "color", "palette")
@@ -26,6 +30,9 @@ MAX_IMAGE_PIXELS = 8192 * 8192
 
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+HEADER_BYTES = 65536
+"""The most of an image file :func:`image_size` reads for its header."""
 
 UNKNOWN_COLOR = -1
 """Id given to colour-PNG pixels whose colour is not in the taxonomy."""
@@ -111,21 +118,25 @@ def _header_size(head: bytes) -> tuple[int, int] | None:
 def image_size(source: str | Path) -> tuple[int, int]:
     """Width and height from the header only (PNG/JPEG parsed directly: Pillow costs 10x)."""
     try:
-        with open(source, "rb") as f:
+        # A bare descriptor, not a buffered file object: this runs once per frame.
+        fd = os.open(source, os.O_RDONLY)
+        try:
             # A PNG says its size in the first 24 bytes, most JPEGs within a few KB; only
             # a JPEG with a large EXIF or ICC block needs more of its (megabytes of) file.
-            head = f.read(4096)
+            head = os.read(fd, 4096)
             size = _header_size(head)
             if size is None and len(head) == 4096:
-                head += f.read(65536 - 4096)
+                head += os.read(fd, HEADER_BYTES - 4096)
                 size = _header_size(head)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise LabelDecodeError(f"unreadable image: {exc}") from exc
     if size is None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(head) if len(head) < 65536 else source) as image:
+                with Image.open(io.BytesIO(head) if len(head) < HEADER_BYTES else source) as image:
                     size = image.size
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise LabelDecodeError(f"image too large (over {MAX_IMAGE_PIXELS} pixels)") from exc
@@ -149,10 +160,10 @@ def decode_label(
     if encoding == "palette":
         if image.mode != "P":
             raise LabelDecodeError(f"expected a palette (P-mode) PNG, got mode {image.mode}")
-        return np.asarray(image)
+        return _pixel_array(image)
     if encoding == "id":
         if image.mode in ("L", "P", "I;16", "I;16B", "I"):
-            return np.asarray(image)
+            return _pixel_array(image)
         raise LabelDecodeError(f"expected a grey id PNG (mode L or I;16), got mode {image.mode}")
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint32)
     packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
@@ -160,6 +171,15 @@ def decode_label(
     table = colors or {}
     ids = np.array([table.get(int(v), UNKNOWN_COLOR) for v in values], dtype=np.int32)
     return ids[inverse.reshape(packed.shape)]
+
+
+def _pixel_array(image: Image.Image) -> np.ndarray:
+    """The image's pixels as a 2-D array; 8-bit ones copied straight from Pillow's memory
+    (``np.asarray`` goes through ``tobytes()``, several times slower)."""
+    with byte_view(image) as pixels:
+        if pixels is not None:
+            return pixels.reshape(image.height, image.width).copy()
+    return np.asarray(image)
 
 
 def histogram(ids: np.ndarray) -> dict[int, int]:
@@ -178,14 +198,18 @@ def histogram(ids: np.ndarray) -> dict[int, int]:
 def label_histogram(
     image: Image.Image, encoding: LabelEncoding, colors: Mapping[int, int] | None = None
 ) -> dict[int, int]:
-    """Pixel count per class id, counted in Pillow's C code (no id array for 8-bit labels).
+    """Pixel count per class id; 8-bit labels counted in place (:mod:`.label_pixels`, no id
+    array), Pillow's ``histogram()`` where they cannot be.
 
     Same validation as :func:`decode_label`; ``UNKNOWN_COLOR`` counts stray colours.
     """
     if encoding == "palette" and image.mode != "P":
         raise LabelDecodeError(f"expected a palette (P-mode) PNG, got mode {image.mode}")
     if image.mode in ("L", "P") and encoding in ("id", "palette"):
-        return {i: c for i, c in enumerate(image.histogram()) if c}
+        with byte_view(image) as pixels:
+            bins = image.histogram() if pixels is None else byte_counts(pixels).tolist()
+        # The non-zero bins, picked in C (half the time of a comprehension over 256 bins).
+        return dict(zip(compress(range(len(bins)), bins), filter(None, bins), strict=True))
     if encoding == "color":
         rgb = image.convert("RGB")
         found = rgb.getcolors(maxcolors=rgb.width * rgb.height) or []

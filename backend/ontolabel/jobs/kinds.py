@@ -38,6 +38,10 @@ class JobContext(Protocol):
     job_id: int
     settings: Settings
     session_factory: sessionmaker[Session]
+    inline: bool
+    """True when this process runs the whole job itself, one step after another (the inline
+    runner: plan, each chunk in turn, finish); False under Celery, where any worker may take
+    the next step. Work started early for the next step is only worth it inline."""
 
     @property
     def output_dir(self) -> Path:
@@ -58,6 +62,17 @@ class JobContext(Protocol):
 
     def frame_error(self, frame: str, message: str) -> None:
         """Record a per-frame error (frame key or relative path); the job goes on."""
+        ...
+
+    def next_chunk(self) -> JSON | None:
+        """The parameters of the chunk this process runs right after this one, if known.
+
+        The inline runner runs a job's chunks one after another and knows; under Celery
+        any worker may get the next chunk, so it is None there (and in plan and finish:
+        a plan knows its first chunk, and ``inline`` says whether it runs next here).
+        Work started for it now is not wasted: e.g. reads queued behind this chunk's keep
+        a process pool busy across the change of chunk.
+        """
         ...
 
     def is_cancelled(self) -> bool:

@@ -89,12 +89,16 @@ class JobRunContext:
         job_id: int,
         owner: str,
         chunk_id: int | None = None,
+        next_chunk_id: int | None = None,
+        inline: bool = False,
     ) -> None:
         self.job_id = job_id
         self.settings = settings
         self.session_factory = session_factory
         self.owner = owner
         self.chunk_id = chunk_id
+        self.next_chunk_id = next_chunk_id
+        self.inline = inline
         self.lease_lost = threading.Event()
         self._checked_at = 0.0
         self._cancelled = False
@@ -127,6 +131,16 @@ class JobRunContext:
             repository.append_event(session, self.job_id, "warning", f"{frame}: {message}")
 
         _write(self.session_factory, work)
+
+    def next_chunk(self) -> dict[str, Any] | None:
+        """The next chunk's parameters, while it is still to run (the inline runner's)."""
+        if self.next_chunk_id is None:
+            return None
+        with self.session_factory() as session:
+            chunk = session.get(JobChunk, self.next_chunk_id)
+        if chunk is None or chunk.status in FINAL_CHUNK_STATUSES:
+            return None
+        return dict(chunk.params)
 
     def is_cancelled(self) -> bool:
         """Cancel flag, final job, lost lease or stopping process (read 4 times a second)."""
@@ -234,9 +248,16 @@ class PlanResult:
 
 
 def plan_job(
-    settings: Settings, factory: sessionmaker[Session], job_id: int, owner: str
+    settings: Settings,
+    factory: sessionmaker[Session],
+    job_id: int,
+    owner: str,
+    inline: bool = False,
 ) -> PlanResult:
-    """Plan a queued job into chunk rows; idempotent for a redelivered plan message."""
+    """Plan a queued job into chunk rows; idempotent for a redelivered plan message.
+
+    ``inline``: this caller runs the chunks itself next (``ctx.inline``).
+    """
     with factory() as session:
         job = repository.get_job(session, job_id)
         if job is None:
@@ -260,7 +281,7 @@ def plan_job(
         planning = state is not None and state[0] == "planning"
         return PlanResult(pending if running else [], kind.queue, busy=planning)
 
-    ctx = JobRunContext(settings, factory, job_id, owner)
+    ctx = JobRunContext(settings, factory, job_id, owner, inline=inline)
     try:
         with _Heartbeat(ctx, settings.job_lease_s):
             plan = kind.plan(ctx, params)
@@ -285,9 +306,19 @@ def plan_job(
 
 
 def run_chunk(
-    settings: Settings, factory: sessionmaker[Session], job_id: int, chunk_id: int, owner: str
+    settings: Settings,
+    factory: sessionmaker[Session],
+    job_id: int,
+    chunk_id: int,
+    owner: str,
+    next_chunk_id: int | None = None,
+    inline: bool = False,
 ) -> ChunkOutcome:
-    """Run one chunk under its lease; the copy that completes the last chunk finishes."""
+    """Run one chunk under its lease; the copy that completes the last chunk finishes.
+
+    ``next_chunk_id``: the chunk this caller runs next, if it knows (``ctx.next_chunk``);
+    ``inline``: this caller runs the whole job (``ctx.inline``).
+    """
     with factory() as session:
         job = repository.get_job(session, job_id)
         if job is None or job.status in FINAL_JOB_STATUSES:
@@ -323,7 +354,15 @@ def run_chunk(
         _fail_job(factory, job_id, error)
         return ChunkOutcome.DONE
 
-    ctx = JobRunContext(settings, factory, job_id, owner, chunk_id=chunk_id)
+    ctx = JobRunContext(
+        settings,
+        factory,
+        job_id,
+        owner,
+        chunk_id=chunk_id,
+        next_chunk_id=next_chunk_id,
+        inline=inline,
+    )
     try:
         with _Heartbeat(ctx, settings.job_lease_s):
             kind.run_chunk(ctx, dict(chunk.params))
@@ -450,16 +489,17 @@ def run_job_inline(settings: Settings, job_id: int) -> str:
     """
     factory = session_factory_for(settings)
     owner = new_owner()
-    plan = plan_job(settings, factory, job_id, owner)
+    plan = plan_job(settings, factory, job_id, owner, inline=True)
     while _status(factory, job_id) in ("queued", "planning") and not _stop_requested.is_set():
         time.sleep(min(1.0, settings.job_lease_s / 3))  # another planner holds the lease
-        plan = plan_job(settings, factory, job_id, owner)
+        plan = plan_job(settings, factory, job_id, owner, inline=True)
     pending = list(plan.chunk_ids)
     stopped = False
     while pending and not stopped and not _stop_requested.is_set():
         busy = 0
-        for chunk_id in list(pending):
-            outcome = run_chunk(settings, factory, job_id, chunk_id, owner)
+        queue = list(pending)
+        for chunk_id, next_id in zip(queue, [*queue[1:], None], strict=True):
+            outcome = run_chunk(settings, factory, job_id, chunk_id, owner, next_id, inline=True)
             if outcome is ChunkOutcome.STOPPED:
                 stopped = True
                 break
