@@ -234,6 +234,28 @@ def test_all_methods_agree_on_a_frame_with_mixed_row_widths(dtype: type) -> None
         np.testing.assert_array_equal(fused, dense)
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8])
+def test_fused_kernel_agrees_on_runs_of_every_length(dtype: type) -> None:
+    # Runs of one label from 1 pixel to longer than the kernel's scratch (256): short ones
+    # go pixel by pixel, long ones column by column, the longest in several pieces.
+    table, probs = _mixed_widths(160, 256, seed=11)
+    rng = np.random.default_rng(12)
+    lengths = np.concatenate([rng.integers(1, 40, 300), [15, 16, 17, 255, 256, 257, 600, 5000]])
+    rng.shuffle(lengths)
+    values = rng.integers(0, 45, lengths.size)
+    label = np.repeat(values, lengths)[: 160 * 256]
+    label = np.pad(label, (0, 160 * 256 - label.size), mode="edge").reshape(160, 256)
+    valid = np.ones((160, 256), dtype=bool)
+    valid[:, 200:] = False  # padding inside long runs
+    valid[7, 3] = False
+    for threshold, floor, mask in ((0.5, 0.0, None), (0.3, 0.4, valid), (1.0, 0.0, valid)):
+        kwargs = {"void_threshold": threshold, "confidence_floor": floor, "valid": mask}
+        np.testing.assert_array_equal(
+            constrain(probs, label.astype(dtype), table, method="fused", **kwargs),
+            constrain(probs, label, table, method="dense", **kwargs),
+        )
+
+
 def test_fused_kernel_splits_a_large_frame_into_bands_without_changing_the_result() -> None:
     # 600 x 500 = 300,000 pixels: more than one band wherever there are two cores
     table, probs = _mixed_widths(600, 500, seed=5)
