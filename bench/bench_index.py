@@ -299,7 +299,7 @@ def measure(
     print(
         f"{database}: indexed {frames} frames in {index_s:.1f} s "
         f"({figures.per_core:.0f} frames/s per core, {workers} workers); "
-        f"decode-only bound {decode_s:.1f} s; ratio {figures.ratio:.2f} "
+        f"decode-only bound {decode_s:.1f} s; ratio {figures.ratio:.3f} "
         f"(read phase {read_s:.1f} s, ratio {figures.read_ratio:.2f}; "
         f"to id-array decoding {figures.ids_ratio:.2f}); unchanged rerun {rerun_s:.1f} s",
         flush=True,
@@ -337,7 +337,7 @@ def write_section(run: BenchRun) -> None:
     for f in figures:
         lines.append(
             f"| {f.database} | {f.frames:,} | {f.workers} | {f.index_s:.1f} | {f.per_core:.0f} "
-            f"| {f.decode_s:.1f} | {f.ratio:.2f} | {f.read_s:.1f} | {f.read_ratio:.2f} "
+            f"| {f.decode_s:.1f} | {f.ratio:.3f} | {f.read_s:.1f} | {f.read_ratio:.3f} "
             f"| {f.ids_s:.1f} | {f.ids_ratio:.2f} | {f.rerun_s:.1f} |"
         )
     frames = figures[0].frames
@@ -351,8 +351,9 @@ def write_section(run: BenchRun) -> None:
         + (f"Met by {', '.join(met)}. " if met else "")
         + (f"Not met by {', '.join(missed)}. " if missed else "")
         + f"In one process a frame takes {run.decode_us:.0f} µs to decode and {run.read_us:.0f} µs "
-        f"to read as the job does: Pillow's histogram of every pixel is most of the "
-        f"difference, so {ceiling:.2f} is the most any index run can reach against this bound "
+        f"to read as the job does (the label's pixels counted in place by "
+        f"`domain/label_pixels.py`, the image's header read for its size), so {ceiling:.2f} "
+        f"is the most any index run can reach against this bound "
         f"before it walks the tree or writes a row. The pool does not wait for the rest: the "
         f"plan walks the {2 * frames:,} files in it, the first chunk's reads start while the "
         f"plan still inserts frame rows, and each of the {-(-frames // CHUNK_FRAMES)} chunks "
