@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from ontolabel.core.config import Settings
+from ontolabel.core.db import session_scope
+from ontolabel.datasets import chunks, indexing, reading
 from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
 from ontolabel.jobs import repository as job_repository
-from sqlalchemy import select
+from ontolabel.jobs import runner, service
+from ontolabel.jobs.kinds import get_kind
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .factories import create_taxonomy, index, label_array, register, write_frame, write_png
@@ -116,10 +121,6 @@ def test_second_run_reads_only_changed_files(
 def test_a_resumed_job_skips_frames_its_dead_worker_already_wrote(
     settings: Settings, session_factory: sessionmaker[Session], root: Path
 ) -> None:
-    from ontolabel.core.db import session_scope
-    from ontolabel.jobs import runner, service
-    from ontolabel.jobs.kinds import get_kind
-
     # given a planned index job whose first chunk was half done when its worker died
     create_taxonomy(session_factory)
     for i in range(6):
@@ -157,10 +158,6 @@ def test_reads_are_queued_a_chunk_ahead_and_every_frame_is_read_once(
     root: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    from ontolabel.datasets import chunks, indexing, reading
-
     # given seven frames indexed two per chunk: four chunks
     create_taxonomy(session_factory)
     for i in range(7):
@@ -222,9 +219,6 @@ def test_reads_are_queued_a_chunk_ahead_and_every_frame_is_read_once(
 def test_frame_labels_go_with_their_frames_when_a_dataset_is_deleted(
     settings: Settings, session_factory: sessionmaker[Session], root: Path
 ) -> None:
-    from ontolabel.core.db import session_scope
-    from sqlalchemy import delete, func
-
     # given an indexed dataset (its histogram rows name the dataset without a key of their own)
     create_taxonomy(session_factory)
     for i in range(2):
