@@ -13,6 +13,7 @@ import pytest
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.jobs import repository, runner, service
+from ontolabel.jobs.kinds import JobContext, get_kind
 from ontolabel.jobs.runner import ChunkOutcome, run_job_inline
 from ontolabel.jobs.tables import JobChunk
 from sqlalchemy import update
@@ -320,8 +321,6 @@ def test_the_inline_runner_tells_its_steps_they_run_inline(
     make_job: MakeJob,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ontolabel.jobs.kinds import JobContext, get_kind
-
     seen: list[tuple[str, bool, Any]] = []
     kind = get_kind("test_writer")
 
