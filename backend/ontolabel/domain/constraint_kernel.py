@@ -52,7 +52,7 @@ _MIN_RUN = 16
 @numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
 def _pixel(  # pragma: no cover - compiled; covered through fused_constrain
     probs: npt.NDArray[np.float32],
-    i: int,
+    i: np.uintp,
     row: int,
     cols: npt.NDArray[np.intp],
     count: npt.NDArray[np.intp],
@@ -108,22 +108,32 @@ def _kernel(  # pragma: no cover - compiled; covered through fused_constrain
         e = label[i]
         end = min(stop, i + _RUN)
         j = i + 1
-        while j < end and label[j] == e:
+        while j < end and label[np.uintp(j)] == e:
             j += 1
         row = num_rows if e < 0 or e >= num_rows else e
         d = direct[row]
+        m = j - i
+        # Indexing through slices from 0 (and unsigned indices): an index the compiler cannot
+        # prove non-negative gets a wraparound branch per element, which blocks vector code
+        # (the run's final loop ran 16x slower as ``out[i + x]``).
+        run_out = out[i:j]
         if d != _COMPUTE:  # rules 2 and 3, or one class with nothing to compare
-            value = np.uint8(d)
-            for x in range(i, j):
-                out[x] = value
-        elif j - i < _MIN_RUN:
-            for x in range(i, j):
-                out[x] = _pixel(
-                    probs, x, row, cols, count, void, source_ids, void_threshold, confidence_floor
+            run_out[:] = np.uint8(d)
+        elif m < _MIN_RUN:
+            for x in range(m):
+                run_out[x] = _pixel(
+                    probs,
+                    np.uintp(i + x),
+                    row,
+                    cols,
+                    count,
+                    void,
+                    source_ids,
+                    void_threshold,
+                    confidence_floor,
                 )
         else:
             # Column by column over the run: contiguous reads, compiled to vector code.
-            m = j - i
             # ``best`` holds the winning column's source id; branch-free selects throughout.
             first = cols[row, 0]
             first_id = np.int32(source_ids[first])
@@ -149,11 +159,12 @@ def _kernel(  # pragma: no cover - compiled; covered through fused_constrain
                 # a zero sum means every allowed p is 0, so best_p / 1 is the rule's q = 0
                 q = best_p[x] / (t if t > zero else one)
                 drop = (is_void & (q < void_threshold)) | (q < confidence_floor)
-                out[i + x] = _IGNORE if drop else np.uint8(best[x])
+                run_out[x] = _IGNORE if drop else np.uint8(best[x])
         if use_valid:  # rule 5: padding
-            for x in range(i, j):
-                if not valid[x]:
-                    out[x] = _IGNORE
+            run_valid = valid[i:j]
+            for x in range(m):
+                if not run_valid[x]:
+                    run_out[x] = _IGNORE
         i = j
 
 
