@@ -1,15 +1,15 @@
 """The constraint's fused CPU kernel: one pass per pixel, compiled by numba.
 
-numpy's vectorised lookup (``constraint._constrain_gather``) makes ~10 passes over each
-tile (gather, max, sum, compare, divide, ...); this kernel visits every pixel once and reads
-only the probabilities its label allows — none where the label allows one class and neither
-void nor a confidence floor applies, the common case in the published mappings. Labels come
-in runs (regions of one class), so it works run by run: a run needing no comparison is a
-fill, a long one is compared column by column in vector code, a short one pixel by pixel
-(figures: docs/performance.md, "Labeler"). It keeps
-the rules and arithmetic of ``constraint.constrain`` exactly (float32 sums in ascending
-column order, the lowest column wins a tie, ``q = 0`` for a zero sum, float32 thresholds);
-the tests hold it to the numpy forms pixel for pixel.
+numpy's vectorised lookup (``constraint._constrain_gather``) makes ~10 passes over each tile
+(gather, max, sum, compare, divide, ...); this kernel visits every pixel once and reads only
+the probabilities its label allows — none where the label allows one class and neither void
+nor a confidence floor applies, the common case in the published mappings. Labels come in
+runs (regions of one class), so it works run by run: a run needing no comparison is a fill,
+a long one is compared column by column in vector code, a short one pixel by pixel (figures:
+docs/performance.md, "Labeler"). It keeps the rules and arithmetic of
+``constraint.constrain`` exactly (float32 sums in ascending column order, the lowest column
+wins a tie, ``q = 0`` for a zero sum, float32 thresholds); the tests hold it to the numpy
+forms pixel for pixel.
 
 The kernel releases the GIL; ``fused_constrain`` splits the image into bands of pixels run
 on a small thread pool (one per process, so a forked child makes its own). numba's parallel
