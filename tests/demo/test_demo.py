@@ -10,6 +10,7 @@ from ontolabel.core.config import Settings
 from ontolabel.datasets import service as dataset_service
 from ontolabel.demo.scenes import FINE, make_scene, render_frame
 from ontolabel.demo.world import COARSE, TEACHER_NAME, install_demo, queue_teacher
+from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs.runner import run_job_inline
 from ontolabel.mappings import repository as mapping_repository
 from ontolabel.models.service import find_model
@@ -51,9 +52,13 @@ def test_install_registers_indexes_and_is_idempotent(
     # when installed again
     lines: list[str] = []
     install_demo(settings, frames_per_dataset=12, size=SIZE, echo=lines.append)
-    # then nothing is written or created again
+    # then nothing is written, created or indexed again
     assert _digest(root) == first
     assert not [line for line in lines if line.startswith("created")]
+    assert sum(line.endswith("already indexed") for line in lines) == 3
+    with session_factory() as session:
+        jobs = job_repository.list_jobs(session, kind="index", status=None, offset=0, limit=10)
+        assert jobs[1] == 3
     with session_factory() as session:
         datasets, total = dataset_service.list_datasets(session)
         assert total == 3 and all(d.frame_count == 12 and d.error_count == 0 for d in datasets)

@@ -6,8 +6,8 @@ into car/truck by size, ships palette PNGs, leaves holes in buildings and never 
 its ``traffic-sign`` class. Each extra dataset keeps a hidden fine ground truth under
 ``ground_truth/`` (outside its globs) to score pseudo-labels. Mappings extra→source are
 written in the reference CSV format, read back with the reference reader and loaded.
-``install_demo`` is idempotent: files, taxonomies, mappings and datasets are made once;
-indexing is incremental.
+``install_demo`` is idempotent: files, taxonomies, mappings and datasets are made once, and
+datasets indexed once (a rerun queues no index job for them).
 """
 
 from __future__ import annotations
@@ -294,7 +294,7 @@ def install_demo(
     factory = session_factory_for(settings)
     with session_scope(factory) as session:
         created = _load_ontologies(settings, session)
-        ids = []
+        ids: list[int | None] = []
         for spec in DATASETS:
             record = dataset_repository.get_dataset_by_name(session, spec.name)
             if record is None:
@@ -315,11 +315,17 @@ def install_demo(
                     DEMO_USER,
                 )
                 created.append(f"dataset {spec.name}")
-            ids.append(record.id)
+            # The demo's files never change once written: an indexed dataset is left alone
+            # (one whose index never finished has no ``indexed_at`` and is indexed again).
+            ids.append(None if record.indexed_at is not None else record.id)
     for line in created:
         echo(f"created {line}")
     statuses = []
     for dataset_id, spec in zip(ids, DATASETS, strict=True):
+        if dataset_id is None:
+            statuses.append(f"{spec.name}: already indexed")
+            echo(statuses[-1])
+            continue
         with session_scope(factory) as session:
             job_id = job_service.create_job(session, "index", {"dataset_id": dataset_id}, "demo").id
         status = run_job_inline(settings, job_id)
