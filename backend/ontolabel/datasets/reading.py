@@ -9,6 +9,7 @@ import atexit
 import multiprocessing
 import multiprocessing.util
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -152,15 +153,17 @@ def decode_only(batch: ReadBatch, as_ids: bool = False) -> int:
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
 
 
 def reader_pool(workers: int) -> ProcessPoolExecutor:
     """A spawned pool, kept for the life of the process (chunks after the first reuse it)."""
-    pool = _POOLS.get(workers)
-    if pool is None:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        _POOLS[workers] = pool
-    return pool
+    with _POOLS_LOCK:  # two threads must not each start a pool (one would be leaked)
+        pool = _POOLS.get(workers)
+        if pool is None:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            _POOLS[workers] = pool
+        return pool
 
 
 def discard_pool(workers: int) -> None:
@@ -189,6 +192,8 @@ def default_workers() -> int:
 
 _AHEAD: list[tuple[list[ReadBatch], list[Future[list[FrameReading]]]]] = []
 """What :func:`read_ahead` queued: one set of batches and their futures, or nothing."""
+_AHEAD_LOCK = threading.Lock()
+"""Guards ``_AHEAD``: a process running chunks in threads must not take another's reads."""
 
 
 def read_ahead(batches: list[ReadBatch], workers: int) -> None:
@@ -198,17 +203,23 @@ def read_ahead(batches: list[ReadBatch], workers: int) -> None:
     decodes straight through the change of chunk instead of running dry while one chunk
     ends and the next looks up its frames. Replaces (and cancels) an earlier read-ahead.
     """
-    drop_read_ahead()
     pool = reader_pool(workers)
-    try:
-        _AHEAD.append((batches, [pool.submit(read_batch, batch) for batch in batches]))
-    except BrokenProcessPool:
-        discard_pool(workers)
-        raise
+    with _AHEAD_LOCK:
+        _drop_read_ahead()
+        try:
+            _AHEAD.append((batches, [pool.submit(read_batch, batch) for batch in batches]))
+        except BrokenProcessPool:
+            discard_pool(workers)
+            raise
 
 
 def drop_read_ahead() -> None:
     """Cancel read-ahead batches not yet started (their chunk will not run here now)."""
+    with _AHEAD_LOCK:
+        _drop_read_ahead()
+
+
+def _drop_read_ahead() -> None:
     for _batches, futures in _AHEAD:
         for future in futures:
             future.cancel()
@@ -217,9 +228,10 @@ def drop_read_ahead() -> None:
 
 def _queue(batches: list[ReadBatch], workers: int) -> list[Future[list[FrameReading]]]:
     """Futures of ``batches``: the read-ahead's when it queued exactly these, else new."""
-    if _AHEAD and _AHEAD[0][0] == batches:
-        return _AHEAD.pop()[1]
-    drop_read_ahead()
+    with _AHEAD_LOCK:
+        if _AHEAD and _AHEAD[0][0] == batches:
+            return _AHEAD.pop()[1]
+        _drop_read_ahead()
     pool = reader_pool(workers)
     return [pool.submit(read_batch, batch) for batch in batches]
 
