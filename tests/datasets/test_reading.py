@@ -114,7 +114,7 @@ def test_dropping_the_read_ahead_cancels_what_has_not_started(
     drop_read_ahead()
 
     assert all(future.cancelled() for future, _batch in pool.queued)
-    assert not reading._AHEAD
+    assert reading._ahead is None
 
 
 def test_closing_the_reads_cancels_the_batches_not_started(root: Path, pool: QueueOnlyPool) -> None:

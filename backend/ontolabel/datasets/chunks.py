@@ -154,8 +154,8 @@ def run_chunk(ctx: JobContext, params: JSON) -> None:
             if upcoming is not None:
                 # Queued behind this chunk's reads: the pool decodes on while this chunk's
                 # last rows are written and the next chunk starts.
-                ahead = _chunk_reads(ctx, upcoming)
-                read_ahead(ahead.batches, ahead.workers)
+                with ctx.session_factory() as session:
+                    read_chunk_ahead(session, ctx.settings, upcoming)
             finished = _write_results(
                 ctx, int(params["dataset_id"]), chunk, results, drain=upcoming is None
             )

@@ -113,6 +113,7 @@ def fixed_folder(glob: str) -> str:
     return "/".join(parts)
 
 
+@lru_cache(maxsize=64)  # match_files runs once per pool task
 def compile_pattern(pattern: str | None, *, field: str) -> re.Pattern[str] | None:
     if not pattern:
         return None
@@ -291,8 +292,8 @@ def match_files(layout: Layout, files: Iterable[FileStat]) -> Iterator[Match]:
     """The files matching the image or the label glob, in order, with their keys (no pairing)."""
     image_glob = glob_regex(layout.image_glob)
     label_glob = glob_regex(layout.label_glob) if layout.label_glob else None
-    image_re = _pattern(layout.image_regex, "image_regex")
-    label_re = _pattern(layout.label_regex, "label_regex")
+    image_re = compile_pattern(layout.image_regex, field="image_regex")
+    label_re = compile_pattern(layout.label_regex, field="label_regex")
     by_groups = image_re is not None and label_re is not None
     absent: tuple[str | None, ...] = (None,) * len(GROUPS)
     for rel, size, mtime_ns in files:
@@ -313,11 +314,6 @@ def match_files(layout: Layout, files: Iterable[FileStat]) -> Iterator[Match]:
         stem = _stem_key(rel, glob)
         key = "|".join(v or "" for v in values) if by_groups else stem
         yield rel, size, mtime_ns, is_image, key, values, stem
-
-
-@lru_cache(maxsize=64)
-def _pattern(pattern: str | None, field: str) -> re.Pattern[str] | None:
-    return compile_pattern(pattern, field=field)
 
 
 def pair(layout: Layout, matches: Iterable[Match]) -> Scan:

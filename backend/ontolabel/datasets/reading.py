@@ -190,10 +190,10 @@ def default_workers() -> int:
     )
 
 
-_AHEAD: list[tuple[list[ReadBatch], list[Future[list[FrameReading]]]]] = []
-"""What :func:`read_ahead` queued: one set of batches and their futures, or nothing."""
+_ahead: tuple[list[ReadBatch], list[Future[list[FrameReading]]]] | None = None
+"""What :func:`read_ahead` queued: a set of batches and their futures, or nothing."""
 _AHEAD_LOCK = threading.Lock()
-"""Guards ``_AHEAD``: a process running chunks in threads must not take another's reads."""
+"""Guards ``_ahead``: a process running chunks in threads must not take another's reads."""
 
 
 def read_ahead(batches: list[ReadBatch], workers: int) -> None:
@@ -203,11 +203,12 @@ def read_ahead(batches: list[ReadBatch], workers: int) -> None:
     decodes straight through the change of chunk instead of running dry while one chunk
     ends and the next looks up its frames. Replaces (and cancels) an earlier read-ahead.
     """
+    global _ahead
     pool = reader_pool(workers)
     with _AHEAD_LOCK:
         _drop_read_ahead()
         try:
-            _AHEAD.append((batches, [pool.submit(read_batch, batch) for batch in batches]))
+            _ahead = (batches, [pool.submit(read_batch, batch) for batch in batches])
         except BrokenProcessPool:
             discard_pool(workers)
             raise
@@ -220,17 +221,20 @@ def drop_read_ahead() -> None:
 
 
 def _drop_read_ahead() -> None:
-    for _batches, futures in _AHEAD:
-        for future in futures:
+    global _ahead
+    if _ahead is not None:
+        for future in _ahead[1]:
             future.cancel()
-    _AHEAD.clear()
+        _ahead = None
 
 
 def _queue(batches: list[ReadBatch], workers: int) -> list[Future[list[FrameReading]]]:
     """Futures of ``batches``: the read-ahead's when it queued exactly these, else new."""
+    global _ahead
     with _AHEAD_LOCK:
-        if _AHEAD and _AHEAD[0][0] == batches:
-            return _AHEAD.pop()[1]
+        if _ahead is not None and _ahead[0] == batches:
+            futures, _ahead = _ahead[1], None
+            return futures
         _drop_read_ahead()
     pool = reader_pool(workers)
     return [pool.submit(read_batch, batch) for batch in batches]
