@@ -116,6 +116,8 @@ def test_second_run_reads_only_changed_files(
     assert set(after) == {"s/000", "s/001", "s/003"}
     assert after["s/000"].id == before["s/000"].id
     assert _histogram(session_factory, after["s/001"].id) == {5: 128}
+    with session_factory() as session:  # the vanished frame's histogram went with it
+        assert set(session.scalars(select(FrameLabel.frame_id))) == {f.id for f in after.values()}
 
 
 def test_a_resumed_job_skips_frames_its_dead_worker_already_wrote(
@@ -216,10 +218,38 @@ def test_reads_are_queued_a_chunk_ahead_and_every_frame_is_read_once(
     assert set(_histogram(session_factory, ids[4])) == {1, 3}
 
 
+def test_a_frame_deleted_after_it_was_read_gets_no_histogram_rows(
+    settings: Settings, session_factory: sessionmaker[Session], root: Path
+) -> None:
+    # given two frames read by a chunk, one of them deleted since (another plan saw it go)
+    create_taxonomy(session_factory)
+    for i in range(2):
+        write_frame(root, f"s/{i:03d}", label_array(i))
+    dataset_id = register(session_factory, settings, "ds", root)
+    assert index(session_factory, settings, dataset_id)[0] == "succeeded"
+    kept, gone = sorted(f.id for f in _frames(session_factory).values())
+    with session_scope(session_factory) as session:
+        session.execute(delete(FrameLabel))  # as before their first reading
+        session.execute(delete(Frame).where(Frame.id == gone))
+    readings = [
+        reading.FrameReading(frame_id, 16, 8, counts={7: 100, 8: 28}) for frame_id in (kept, gone)
+    ]
+
+    # when the chunk writes its readings
+    with session_scope(session_factory) as session:
+        chunks.write_readings(session, dataset_id, readings)
+
+    # then the frame still there has them, the deleted one has none (no orphans)
+    assert _histogram(session_factory, kept) == {7: 100, 8: 28}
+    assert _histogram(session_factory, gone) == {}
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(FrameLabel)) == 2
+
+
 def test_frame_labels_go_with_their_frames_when_a_dataset_is_deleted(
     settings: Settings, session_factory: sessionmaker[Session], root: Path
 ) -> None:
-    # given an indexed dataset (its histogram rows name the dataset without a key of their own)
+    # given an indexed dataset (its histogram rows have no foreign keys)
     create_taxonomy(session_factory)
     for i in range(2):
         write_frame(root, f"s/{i:03d}", label_array(i))
@@ -230,7 +260,7 @@ def test_frame_labels_go_with_their_frames_when_a_dataset_is_deleted(
     with session_scope(session_factory) as session:
         session.execute(delete(Dataset).where(Dataset.id == dataset_id))
 
-    # then its frames cascade, and with them their histogram rows
+    # then its frames cascade, and their trigger takes their histogram rows
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Frame)) == 0
         assert session.scalar(select(func.count()).select_from(FrameLabel)) == 0

@@ -47,23 +47,27 @@ def update_rows(
     columns: Sequence[str],
     types: Sequence[str],
     rows: Sequence[Row],
-) -> None:
-    """``UPDATE table SET columns… WHERE id = row[0]``; ``types`` are the PostgreSQL casts."""
+) -> int:
+    """``UPDATE table SET columns… WHERE id = row[0]``; ``types`` are the PostgreSQL casts.
+
+    Returns how many rows there were to update (fewer than ``rows`` if some are gone)."""
     if not rows:
-        return
+        return 0
     connection = session.connection()
     if not _is_postgres(session):
         sets = ", ".join(f"{c} = ?" for c in columns)
-        connection.exec_driver_sql(
+        return connection.exec_driver_sql(
             f"UPDATE {table} SET {sets} WHERE id = ?", [(*r[1:], r[0]) for r in rows]
-        )
-        return
+        ).rowcount
     arrays = ", ".join(f"%s::{t}[]" for t in ("integer", *types))
     sets = ", ".join(f"{c} = v.{c}" for c in columns)
     names = ", ".join(("id", *columns))
     statement = (
         f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({names}) WHERE {table}.id = v.id"
     )
+    updated = 0
     for start in range(0, len(rows), UPDATE_BATCH):
         part = rows[start : start + UPDATE_BATCH]
-        connection.exec_driver_sql(statement, tuple(list(c) for c in zip(*part, strict=True)))
+        values = tuple(list(c) for c in zip(*part, strict=True))
+        updated += connection.exec_driver_sql(statement, values).rowcount
+    return updated

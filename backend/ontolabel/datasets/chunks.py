@@ -59,8 +59,13 @@ _READING_COLUMNS = ("width", "height", "indexed", "error_kind", "error", "unknow
 _READING_TYPES = ("integer", "integer", "boolean", "varchar", "text", "json")
 
 
-def _write_readings(session: Session, dataset_id: int, readings: list[FrameReading]) -> None:
-    bulk.update_rows(
+def write_readings(session: Session, dataset_id: int, readings: list[FrameReading]) -> None:
+    """Each frame's sizes, error and ``indexed`` flag, and its histogram rows.
+
+    Rows only for frames the update found: ``frame_labels`` has no foreign key (migration
+    0007), and a frame may have gone since it was read (another plan saw its files vanish).
+    """
+    updated = bulk.update_rows(
         session,
         "frames",
         _READING_COLUMNS,
@@ -78,6 +83,14 @@ def _write_readings(session: Session, dataset_id: int, readings: list[FrameReadi
             for r in readings
         ],
     )
+    if updated < len(readings):
+        ids = [r.frame_id for r in readings]
+        present: set[int] = set()
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            present.update(
+                session.scalars(select(Frame.id).where(Frame.id.in_(ids[start : start + 900])))
+            )
+        readings = [r for r in readings if r.frame_id in present]
     bulk.insert_rows(
         session,
         "frame_labels",
@@ -189,7 +202,7 @@ def _write_results(
         nonlocal reported, unreported, write_by
         with session_scope(ctx.session_factory) as session:
             begin_write(session)
-            _write_readings(session, dataset_id, buffer)
+            write_readings(session, dataset_id, buffer)
         for r in buffer:
             if r.error and reported < MAX_REPORTED_ERRORS:
                 ctx.frame_error(chunk.keys[r.frame_id], r.error)
