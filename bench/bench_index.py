@@ -360,7 +360,7 @@ def write_section(run: BenchRun) -> None:
         f"queues the next one's reads behind its own. Plan and finish, outside the chunks, "
         f"take {walk}. The rest of the gap is the main process (and, for PostgreSQL, the "
         f"server) writing, on the decoders' cores, a histogram row per label of each frame "
-        f"(two indexes and a key check each) and {frames:,} frame updates (seven indexes).",
+        f"(two indexes each) and {frames:,} frame updates (seven indexes).",
     ]
     _replace_block("### Index throughput", "\n".join(lines) + "\n")
 
