@@ -42,6 +42,14 @@ def _histogram(factory: sessionmaker[Session], frame_id: int) -> dict[int, int]:
         return {int(a): int(b) for a, b in rows}
 
 
+def _registered(factory: sessionmaker[Session], settings: Settings, root: Path, frames: int) -> int:
+    """A dataset ``ds`` of ``frames`` small good frames ``s/000``…, registered, not indexed."""
+    create_taxonomy(factory)
+    for i in range(frames):
+        write_frame(root, f"s/{i:03d}", label_array(i))
+    return register(factory, settings, "ds", root)
+
+
 def test_index_stores_histograms_and_records_every_broken_frame(
     settings: Settings, session_factory: sessionmaker[Session], root: Path
 ) -> None:
@@ -91,10 +99,7 @@ def test_second_run_reads_only_changed_files(
     settings: Settings, session_factory: sessionmaker[Session], root: Path
 ) -> None:
     # given an indexed dataset of three frames
-    create_taxonomy(session_factory)
-    for i in range(3):
-        write_frame(root, f"s/{i:03d}", label_array(i))
-    dataset_id = register(session_factory, settings, "ds", root)
+    dataset_id = _registered(session_factory, settings, root, 3)
     assert index(session_factory, settings, dataset_id)[0] == "succeeded"
     before = _frames(session_factory)
 
@@ -124,10 +129,7 @@ def test_a_resumed_job_skips_frames_its_dead_worker_already_wrote(
     settings: Settings, session_factory: sessionmaker[Session], root: Path
 ) -> None:
     # given a planned index job whose first chunk was half done when its worker died
-    create_taxonomy(session_factory)
-    for i in range(6):
-        write_frame(root, f"s/{i:03d}", label_array(i))
-    dataset_id = register(session_factory, settings, "ds", root)
+    dataset_id = _registered(session_factory, settings, root, 6)
     with session_scope(session_factory) as session:
         job_id = service.create_job(
             session, "index", {"dataset_id": dataset_id, "workers": 1}, "t"
@@ -161,10 +163,7 @@ def test_reads_are_queued_a_chunk_ahead_and_every_frame_is_read_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given seven frames indexed two per chunk: four chunks
-    create_taxonomy(session_factory)
-    for i in range(7):
-        write_frame(root, f"s/{i:03d}", label_array(i))
-    dataset_id = register(session_factory, settings, "ds", root)
+    dataset_id = _registered(session_factory, settings, root, 7)
     monkeypatch.setattr(indexing, "CHUNK_FRAMES", 2)
     queued: list[int] = []
     ahead: list[list[int]] = []
@@ -222,10 +221,7 @@ def test_a_frame_deleted_after_it_was_read_gets_no_histogram_rows(
     settings: Settings, session_factory: sessionmaker[Session], root: Path
 ) -> None:
     # given two frames read by a chunk, one of them deleted since (another plan saw it go)
-    create_taxonomy(session_factory)
-    for i in range(2):
-        write_frame(root, f"s/{i:03d}", label_array(i))
-    dataset_id = register(session_factory, settings, "ds", root)
+    dataset_id = _registered(session_factory, settings, root, 2)
     assert index(session_factory, settings, dataset_id)[0] == "succeeded"
     kept, gone = sorted(f.id for f in _frames(session_factory).values())
     with session_scope(session_factory) as session:
@@ -250,10 +246,7 @@ def test_frame_labels_go_with_their_frames_when_a_dataset_is_deleted(
     settings: Settings, session_factory: sessionmaker[Session], root: Path
 ) -> None:
     # given an indexed dataset (its histogram rows have no foreign keys)
-    create_taxonomy(session_factory)
-    for i in range(2):
-        write_frame(root, f"s/{i:03d}", label_array(i))
-    dataset_id = register(session_factory, settings, "ds", root)
+    dataset_id = _registered(session_factory, settings, root, 2)
     assert index(session_factory, settings, dataset_id)[0] == "succeeded"
 
     # when the dataset row is deleted
