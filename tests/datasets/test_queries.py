@@ -166,6 +166,26 @@ def test_frames_with_several_labels_count_and_rank(
     assert [px for _f, px in everything] == sorted((px for _f, px in everything), reverse=True)
 
 
+def test_frames_with_several_labels_rank_by_their_summed_pixels(
+    session_factory: sessionmaker[Session], dataset_id: int
+) -> None:
+    # given sky (4, in all 72 frames) and label 2 (in 48), summed per frame in Python
+    with session_factory() as session:
+        sums: dict[int, int] = {}
+        for frame_id, label, px in session.execute(
+            select(FrameLabel.frame_id, FrameLabel.label_id, FrameLabel.pixels)
+        ):
+            if label in (4, 2):
+                sums[frame_id] = sums.get(frame_id, 0) + px
+        expected = sorted(sums.items(), key=lambda r: (-r[1], r[0]))
+        # when pages are read at several offsets
+        for offset, limit in ((0, 5), (3, 10), (60, 50), (200, 5)):
+            page, total = repository.frames_with_labels(session, dataset_id, [4, 2], offset, limit)
+            # then each is that slice of the full ranking, with the full count
+            assert page == expected[offset : offset + limit]
+            assert total == len(expected) == 72
+
+
 def test_shuffle_key_in_sql_is_the_python_one(db_url: str) -> None:
     from ontolabel.core.db import make_engine
 
