@@ -365,16 +365,24 @@ def write_section(run: BenchRun) -> None:
     _replace_block("### Index throughput", "\n".join(lines) + "\n")
 
 
+# Ends each bench's generated block; what a person writes below it survives reruns.
+NOTES_MARK = "<!-- generated above; notes below are kept when the bench rewrites it -->"
+
+
 def _replace_block(heading: str, block: str) -> None:
+    """Put ``block`` under ``heading`` in ``## Datasets``, keeping the notes after its mark."""
     text_ = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.is_file() else "# Performance\n"
     if SECTION not in text_:
         text_ = text_.rstrip() + f"\n\n{SECTION}\n\n"
     head, _, tail = text_.partition(SECTION)
     body, sep, rest = tail.partition("\n## ")
+    block = block.rstrip() + f"\n\n{NOTES_MARK}\n"
     if heading in body:
         before, _, after = body.partition(heading)
-        after_rest = after.split("\n### ", 1)
-        body = before + block + ("\n### " + after_rest[1] if len(after_rest) > 1 else "")
+        old, *following = after.split("\n### ", 1)
+        notes = old.partition(NOTES_MARK)[2].strip()
+        block += f"\n{notes}\n" if notes else ""
+        body = before + block + ("\n### " + following[0] if following else "")
     else:
         body = body.rstrip() + "\n\n" + block
     PERFORMANCE_MD.write_text(head + SECTION + body.rstrip() + "\n" + (sep + rest if sep else ""))

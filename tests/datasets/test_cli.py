@@ -11,8 +11,11 @@ import pytest
 from click.testing import CliRunner
 from ontolabel.cli.main import cli
 from ontolabel.core.config import get_settings
+from ontolabel.core.db import session_scope
+from ontolabel.datasets import service
 from ontolabel.domain.formats.native import dump_taxonomy
 from ontolabel.domain.formats.reference import write_labels_csv
+from ontolabel.jobs.runner import session_factory_for
 
 from .factories import TAXONOMY, write_png
 
@@ -121,6 +124,32 @@ def test_index_exits_1_when_the_job_fails(env_db: Path, tmp_path: Path) -> None:
     indexed = runner.invoke(cli, ["dataset", "index", "gone"])
     assert indexed.exit_code == 1
     assert "failed" in indexed.output and "not an existing directory" in indexed.output
+
+
+def test_index_refuses_while_another_index_job_is_unfinished(env_db: Path, tmp_path: Path) -> None:
+    # given a registered dataset whose index job is queued (e.g. sent to the workers)
+    root = env_db / "ds"
+    write_png(root / "images/a.png", np.zeros((2, 4, 3), dtype=np.uint8))
+    write_png(root / "labels/a.png", np.zeros((2, 4), dtype=np.uint8))
+    labels_csv = tmp_path / "labels.csv"
+    labels_csv.write_text(write_labels_csv(TAXONOMY))
+    runner = CliRunner()
+    added = runner.invoke(
+        cli, ["dataset", "add", "ds", str(root), "--taxonomy", str(labels_csv), "--preset",
+              "generic"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    factory = session_factory_for(get_settings())
+    with session_scope(factory) as session:
+        queued = service.start_index(session, service.dataset_named(session, "ds").id, "api")
+    # when it is indexed from the CLI, then the command names that job and exits 1
+    refused = runner.invoke(cli, ["dataset", "index", "ds"])
+    assert refused.exit_code == 1
+    assert f"already being indexed by job {queued} (queued)" in refused.output
+    # and once that job is cancelled, indexing runs
+    assert runner.invoke(cli, ["jobs", "cancel", str(queued)]).exit_code == 0
+    indexed = runner.invoke(cli, ["dataset", "index", "ds"])
+    assert indexed.exit_code == 0 and "succeeded" in indexed.output, indexed.output
 
 
 def test_a_taxonomy_file_clashing_with_a_stored_one_is_refused(

@@ -12,7 +12,9 @@ import pytest
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.datasets import chunks, indexing, reading
+from ontolabel.datasets import service as dataset_service
 from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
+from ontolabel.errors import Conflict
 from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs import runner, service
 from ontolabel.jobs.kinds import get_kind
@@ -257,3 +259,28 @@ def test_frame_labels_go_with_their_frames_when_a_dataset_is_deleted(
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Frame)) == 0
         assert session.scalar(select(func.count()).select_from(FrameLabel)) == 0
+
+
+def test_a_second_index_job_is_refused_while_the_first_is_unfinished(
+    settings: Settings, session_factory: sessionmaker[Session], root: Path
+) -> None:
+    # given a dataset with an index job queued
+    dataset_id = _registered(session_factory, settings, root, 2)
+    with session_scope(session_factory) as session:
+        first = dataset_service.start_index(session, dataset_id, "tester")
+    # when another is asked for, then it is refused, naming the job, and nothing changes
+    refusing = pytest.raises(Conflict, match=f"already being indexed by job {first} ")
+    with refusing as refused, session_scope(session_factory) as session:
+        dataset_service.start_index(session, dataset_id, "tester")
+    assert refused.value.extra == {"job_id": first, "status": "queued"}
+    with session_factory() as session:
+        assert session.get_one(Dataset, dataset_id).index_job_id == first
+        jobs, _total = job_repository.list_jobs(
+            session, kind="index", status=None, offset=0, limit=10
+        )
+        assert [j.id for j in jobs] == [first]
+    # and once the first has finished, the next one starts
+    assert runner.run_job_inline(settings, first) == "succeeded"
+    with session_scope(session_factory) as session:
+        second = dataset_service.start_index(session, dataset_id, "tester")
+    assert runner.run_job_inline(settings, second) == "succeeded"

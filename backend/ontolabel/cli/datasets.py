@@ -147,16 +147,17 @@ def list_cmd() -> None:
 @click.argument("name")
 def index_cmd(name: str) -> None:
     """Index NAME here (incremental), showing progress; exit 1 if the job fails."""
-    from ontolabel.cli.jobs import run_here
+    from ontolabel.cli.jobs import run_following
 
     settings, factory = _ready()
-    with factory() as session:
-        try:
+    try:
+        with factory() as session:
             dataset_id = service.dataset_named(session, name).id
-        except OntolabelError as exc:
-            raise click.ClickException(exc.message) from None
-    job = run_here(settings, "index", {"dataset_id": dataset_id}, CLI_USER.name)
-    if job.status != "succeeded":
+        with session_scope(factory) as session:
+            job_id = service.start_index(session, dataset_id, CLI_USER.name)
+    except OntolabelError as exc:
+        raise click.ClickException(exc.message) from None
+    if run_following(settings, factory, job_id) != "succeeded":
         raise SystemExit(1)
 
 

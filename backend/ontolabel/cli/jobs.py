@@ -1,7 +1,8 @@
 """``ontolabel worker`` and ``ontolabel jobs``: run Celery workers, inspect and steer jobs.
 
-Other commands that start work (``dataset index``, ``label``) call ``run_here`` to
-create the job and run it in this process through the same code path workers use.
+Other commands that start work call ``run_here`` (``label``) or create the job through
+their service and call ``run_following`` (``dataset index``) to run it in this process
+through the same code path workers use.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def run(job_id: int) -> None:
     settings, factory = _factory()
     with factory() as session:
         _call(service.get_job, session, job_id)
-    if _run_following(settings, factory, job_id) != "succeeded":
+    if run_following(settings, factory, job_id) != "succeeded":
         raise SystemExit(1)
 
 
@@ -172,7 +173,8 @@ def follow(
         time.sleep(0.2 if runner else 0.5)
 
 
-def _run_following(settings: Settings, factory: sessionmaker[Session], job_id: int) -> str:
+def run_following(settings: Settings, factory: sessionmaker[Session], job_id: int) -> str:
+    """Run a created job in this process, echoing progress; returns its final status."""
     thread = threading.Thread(target=run_job_inline, args=(settings, job_id), daemon=True)
     thread.start()
     status = follow(factory, job_id, runner=thread)
@@ -185,7 +187,7 @@ def run_here(settings: Settings, kind: str, params: dict[str, Any], author: str)
     factory = session_factory_for(settings)
     with session_scope(factory) as session:
         job_id = _call(service.create_job, session, kind, params, author).id
-    _run_following(settings, factory, job_id)
+    run_following(settings, factory, job_id)
     with factory() as session:
         return service.get_job(session, job_id)
 

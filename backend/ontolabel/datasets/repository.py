@@ -32,7 +32,10 @@ from ontolabel.datasets.tables import (
 from ontolabel.domain.sampling import SHUFFLE_MASK, SamplingRule, shuffle_distance
 
 
-def get_dataset(session: Session, dataset_id: int) -> Dataset | None:
+def get_dataset(session: Session, dataset_id: int, *, for_update: bool = False) -> Dataset | None:
+    if for_update:
+        # Row lock on PostgreSQL; SQLite writers already queue on BEGIN IMMEDIATE.
+        return session.get(Dataset, dataset_id, with_for_update=True, populate_existing=True)
     return session.get(Dataset, dataset_id)
 
 

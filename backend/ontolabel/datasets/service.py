@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ontolabel.api.deps import User
 from ontolabel.core.config import Settings
+from ontolabel.core.db import begin_write
 from ontolabel.core.paths import resolve_data_root
 from ontolabel.datasets import repository
 from ontolabel.datasets.layout import GROUPS, PRESETS, Layout, scan, validate_layout
@@ -32,7 +33,9 @@ from ontolabel.datasets.schemas import (
 from ontolabel.datasets.tables import Dataset, Frame, SampleSet
 from ontolabel.domain.sampling import SamplingRule, per_label_ids, pick_per_label
 from ontolabel.errors import Conflict, InvalidInput, NotFound
+from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs import service as job_service
+from ontolabel.jobs.tables import FINAL_JOB_STATUSES
 from ontolabel.taxonomies import repository as taxonomy_repository
 from ontolabel.taxonomies.tables import TaxonomyClassRecord, TaxonomyRecord
 
@@ -158,8 +161,25 @@ def list_datasets(session: Session, offset: int = 0, limit: int = 100) -> tuple[
 
 
 def start_index(session: Session, dataset_id: int, user: User | str, **params: Any) -> int:
-    """Create the ``index`` job (dispatched after commit); returns its id."""
-    dataset = get_dataset(session, dataset_id)
+    """Create the ``index`` job (dispatched after commit); returns its id.
+
+    One index job per dataset at a time: a second would race the first over the same
+    files, and its progress would hide the first's.
+    """
+    if not session.in_transaction():
+        begin_write(session)
+    dataset = repository.get_dataset(session, dataset_id, for_update=True)
+    if dataset is None:
+        raise NotFound(f"dataset {dataset_id} does not exist", field="dataset_id")
+    if dataset.index_job_id is not None:
+        current = job_repository.get_job(session, dataset.index_job_id)
+        if current is not None and current.status not in FINAL_JOB_STATUSES:
+            raise Conflict(
+                f"dataset {dataset.name!r} is already being indexed by job {current.id} "
+                f"({current.status}); follow or cancel that job first",
+                job_id=current.id,
+                status=current.status,
+            )
     job = job_service.create_job(session, "index", {"dataset_id": dataset.id, **params}, user)
     dataset.index_job_id = job.id
     session.flush()
