@@ -104,19 +104,25 @@ def env_db(env: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     get_settings.cache_clear()
 
 
-def test_index_exits_1_when_the_job_fails(env_db: Path, tmp_path: Path) -> None:
-    # given a registered dataset whose folder is gone by the time it is indexed
-    root = env_db / "gone"
+def _add_one_frame_dataset(runner: CliRunner, data: Path, tmp_path: Path, name: str) -> Path:
+    """``ontolabel dataset add NAME`` on a generic tree of one frame; returns its root."""
+    root = data / name
     write_png(root / "images/a.png", np.zeros((2, 4, 3), dtype=np.uint8))
     write_png(root / "labels/a.png", np.zeros((2, 4), dtype=np.uint8))
     labels_csv = tmp_path / "labels.csv"
     labels_csv.write_text(write_labels_csv(TAXONOMY))
-    runner = CliRunner()
     added = runner.invoke(
-        cli, ["dataset", "add", "gone", str(root), "--taxonomy", str(labels_csv), "--preset",
+        cli, ["dataset", "add", name, str(root), "--taxonomy", str(labels_csv), "--preset",
               "generic"],
     )  # fmt: skip
     assert added.exit_code == 0, added.output
+    return root
+
+
+def test_index_exits_1_when_the_job_fails(env_db: Path, tmp_path: Path) -> None:
+    # given a registered dataset whose folder is gone by the time it is indexed
+    runner = CliRunner()
+    root = _add_one_frame_dataset(runner, env_db, tmp_path, "gone")
     for path in sorted(root.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
     root.rmdir()
@@ -128,17 +134,8 @@ def test_index_exits_1_when_the_job_fails(env_db: Path, tmp_path: Path) -> None:
 
 def test_index_refuses_while_another_index_job_is_unfinished(env_db: Path, tmp_path: Path) -> None:
     # given a registered dataset whose index job is queued (e.g. sent to the workers)
-    root = env_db / "ds"
-    write_png(root / "images/a.png", np.zeros((2, 4, 3), dtype=np.uint8))
-    write_png(root / "labels/a.png", np.zeros((2, 4), dtype=np.uint8))
-    labels_csv = tmp_path / "labels.csv"
-    labels_csv.write_text(write_labels_csv(TAXONOMY))
     runner = CliRunner()
-    added = runner.invoke(
-        cli, ["dataset", "add", "ds", str(root), "--taxonomy", str(labels_csv), "--preset",
-              "generic"],
-    )  # fmt: skip
-    assert added.exit_code == 0, added.output
+    _add_one_frame_dataset(runner, env_db, tmp_path, "ds")
     factory = session_factory_for(get_settings())
     with session_scope(factory) as session:
         queued = service.start_index(session, service.dataset_named(session, "ds").id, "api")
