@@ -279,6 +279,15 @@ def test_a_second_index_job_is_refused_while_the_first_is_unfinished(
             session, kind="index", status=None, offset=0, limit=10
         )
         assert [j.id for j in jobs] == [first]
+    # and one created as a plain job (``POST /api/jobs``) fails as it starts, saying why
+    with session_scope(session_factory) as session:
+        direct = service.create_job(session, "index", {"dataset_id": dataset_id}, "tester").id
+    assert runner.run_job_inline(settings, direct) == "failed"
+    with session_factory() as session:
+        assert f"already being indexed by job {first} " in (
+            service.get_job(session, direct).error or ""
+        )
+        assert session.get_one(Dataset, dataset_id).index_job_id == first
     # and once the first has finished, the next one starts
     assert runner.run_job_inline(settings, first) == "succeeded"
     with session_scope(session_factory) as session:

@@ -35,6 +35,7 @@ from ontolabel.datasets.chunks import (
 from ontolabel.datasets.layout import FrameFiles, Layout
 from ontolabel.datasets.reading import default_workers, drop_read_ahead
 from ontolabel.datasets.scanning import scan_in_pool
+from ontolabel.datasets.service import claim_index
 from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
 from ontolabel.domain.sampling import orders_of
 from ontolabel.jobs.kinds import JSON, JobContext, JobKind, Plan, register
@@ -163,8 +164,9 @@ def _plan(ctx: JobContext, params: JSON) -> Plan:
 
 def _plan_frames(ctx: JobContext, params: JSON) -> Plan:
     dataset_id = int(params["dataset_id"])
-    with ctx.session_factory() as session:
-        dataset = dataset_of(session, dataset_id)
+    with session_scope(ctx.session_factory) as session:
+        dataset = claim_index(session, dataset_id, ctx.job_id)
+        dataset.index_job_id = ctx.job_id
         root = resolve_data_root(dataset.root, ctx.settings.allowed_data_roots)
         layout = layout_of(dataset)
     found = scan_in_pool(root, layout, int(params.get("workers") or default_workers()))

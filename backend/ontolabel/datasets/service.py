@@ -161,17 +161,27 @@ def list_datasets(session: Session, offset: int = 0, limit: int = 100) -> tuple[
 
 
 def start_index(session: Session, dataset_id: int, user: User | str, **params: Any) -> int:
-    """Create the ``index`` job (dispatched after commit); returns its id.
+    """Create the ``index`` job (dispatched after commit); returns its id."""
+    dataset = claim_index(session, dataset_id, None)
+    job = job_service.create_job(session, "index", {"dataset_id": dataset.id, **params}, user)
+    dataset.index_job_id = job.id
+    session.flush()
+    return job.id
+
+
+def claim_index(session: Session, dataset_id: int, job_id: int | None) -> Dataset:
+    """The dataset, locked, unless an index job other than ``job_id`` of it is unfinished.
 
     One index job per dataset at a time: a second would race the first over the same
-    files, and its progress would hide the first's.
+    files, and its progress would hide the first's. Checked when a job is asked for and
+    again when one starts (a job created through ``POST /api/jobs`` skips the first).
     """
     if not session.in_transaction():
         begin_write(session)
     dataset = repository.get_dataset(session, dataset_id, for_update=True)
     if dataset is None:
         raise NotFound(f"dataset {dataset_id} does not exist", field="dataset_id")
-    if dataset.index_job_id is not None:
+    if dataset.index_job_id not in (None, job_id):
         current = job_repository.get_job(session, dataset.index_job_id)
         if current is not None and current.status not in FINAL_JOB_STATUSES:
             raise Conflict(
@@ -180,10 +190,7 @@ def start_index(session: Session, dataset_id: int, user: User | str, **params: A
                 job_id=current.id,
                 status=current.status,
             )
-    job = job_service.create_job(session, "index", {"dataset_id": dataset.id, **params}, user)
-    dataset.index_job_id = job.id
-    session.flush()
-    return job.id
+    return dataset
 
 
 def rule_of(params: SamplingParams) -> SamplingRule:
