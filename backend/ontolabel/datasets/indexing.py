@@ -283,7 +283,6 @@ def _finish(ctx: JobContext, params: JSON) -> JSON:
         begin_write(session)
         refresh_stats(session, dataset_id)
         dataset = dataset_of(session, dataset_id)
-        dataset.index_job_id = ctx.job_id
         dataset.indexed_at = datetime.now(UTC)
         outputs = {
             "dataset_id": dataset_id,

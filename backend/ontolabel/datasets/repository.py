@@ -314,11 +314,9 @@ def frames_with_labels(
     # Summed as integers: PostgreSQL sums bigints into numerics, a fifth of this query's
     # time. One label's pixels in one frame stay below labels.MAX_IMAGE_PIXELS (2**26).
     px = func.sum(cast(FrameLabel.pixels, Integer)).label("px")
+    of_labels = (FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(label_ids)))
     sums = (
-        select(FrameLabel.frame_id, px)
-        .where(FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(label_ids)))
-        .group_by(FrameLabel.frame_id)
-        .cte("sums")
+        select(FrameLabel.frame_id, px).where(*of_labels).group_by(FrameLabel.frame_id).cte("sums")
     )
     # Read twice, the sums are computed once (both databases materialise such a CTE),
     # which beats a window count over the groups by a fifth on SQLite.
@@ -331,11 +329,7 @@ def frames_with_labels(
     ).all()
     if page:
         return [(r[0], int(r[1])) for r in page], int(page[0][2])
-    total = session.scalar(
-        select(func.count(func.distinct(FrameLabel.frame_id))).where(
-            FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(label_ids))
-        )
-    )
+    total = session.scalar(select(func.count(func.distinct(FrameLabel.frame_id))).where(*of_labels))
     return [], int(total or 0)
 
 

@@ -285,7 +285,6 @@ def install_demo(
     from ontolabel.datasets import repository as dataset_repository
     from ontolabel.datasets import service as dataset_service
     from ontolabel.datasets.schemas import DatasetCreate
-    from ontolabel.jobs import service as job_service
     from ontolabel.jobs.runner import run_job_inline, session_factory_for
 
     frames = frames_per_dataset or DEFAULT_FRAMES
@@ -327,7 +326,7 @@ def install_demo(
             echo(statuses[-1])
             continue
         with session_scope(factory) as session:
-            job_id = job_service.create_job(session, "index", {"dataset_id": dataset_id}, "demo").id
+            job_id = dataset_service.start_index(session, dataset_id, "demo")
         status = run_job_inline(settings, job_id)
         statuses.append(f"{spec.name}: index job {job_id} {status}")
         echo(statuses[-1])
