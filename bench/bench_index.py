@@ -45,6 +45,7 @@ from ontolabel.datasets.schemas import DatasetCreate
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs import service as job_service
+from ontolabel.jobs.params import IndexParams
 from ontolabel.jobs.runner import run_job_inline
 from ontolabel.taxonomies import service as taxonomy_service
 from PIL import Image
@@ -218,7 +219,7 @@ def run_index(settings: Settings, dataset_id: int, workers: int) -> tuple[float,
     factory = make_session_factory(engine)
     with session_scope(factory) as session:
         job_id = job_service.create_job(
-            session, "index", {"dataset_id": dataset_id, "workers": workers}, "bench"
+            session, settings, IndexParams(dataset_id=dataset_id, workers=workers), "bench"
         ).id
     started = time.perf_counter()
     status = run_job_inline(settings, job_id)

@@ -13,6 +13,7 @@ from ontolabel.datasets import service
 from ontolabel.datasets.schemas import DatasetCreate
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 from ontolabel.jobs import service as job_service
+from ontolabel.jobs.params import IndexParams
 from ontolabel.jobs.runner import run_job_inline
 from ontolabel.taxonomies import service as taxonomy_service
 from PIL import Image
@@ -78,6 +79,6 @@ def index(factory: sessionmaker[Session], settings: Settings, dataset_id: int) -
     """Run an index job to the end in this process; (final status, job id)."""
     with session_scope(factory) as session:
         job_id = job_service.create_job(
-            session, "index", {"dataset_id": dataset_id, "workers": 1}, "tester"
+            session, settings, IndexParams(dataset_id=dataset_id, workers=1), "tester"
         ).id
     return run_job_inline(settings, job_id), job_id

@@ -18,6 +18,7 @@ from ontolabel.errors import Conflict
 from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs import runner, service
 from ontolabel.jobs.kinds import get_kind
+from ontolabel.jobs.params import IndexParams
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,7 +135,7 @@ def test_a_resumed_job_skips_frames_its_dead_worker_already_wrote(
     dataset_id = _registered(session_factory, settings, root, 6)
     with session_scope(session_factory) as session:
         job_id = service.create_job(
-            session, "index", {"dataset_id": dataset_id, "workers": 1}, "t"
+            session, settings, IndexParams(dataset_id=dataset_id, workers=1), "t"
         ).id
     factory = runner.session_factory_for(settings)
     owner = runner.new_owner()
@@ -281,7 +282,9 @@ def test_a_second_index_job_is_refused_while_the_first_is_unfinished(
         assert [j.id for j in jobs] == [first]
     # and one created as a plain job (``POST /api/jobs``) fails as it starts, saying why
     with session_scope(session_factory) as session:
-        direct = service.create_job(session, "index", {"dataset_id": dataset_id}, "tester").id
+        direct = service.create_job(
+            session, settings, IndexParams(dataset_id=dataset_id), "tester"
+        ).id
     assert runner.run_job_inline(settings, direct) == "failed"
     with session_factory() as session:
         assert f"already being indexed by job {first} " in (

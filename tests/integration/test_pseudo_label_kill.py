@@ -27,7 +27,7 @@ from ontolabel.domain.taxonomy import VOID_ID
 from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs import service as job_service
 from ontolabel.jobs.runner import run_job_inline, session_factory_for
-from ontolabel.mappings.tables import MappingRecord, MappingRevision
+from ontolabel.mappings.tables import MappingRecord
 from ontolabel.models.schemas import ModelCreate
 from ontolabel.models.service import create_model
 from ontolabel.taxonomies.repository import get_taxonomy_by_name, load_domain_taxonomy
@@ -50,7 +50,8 @@ OPTIONS = {"chunk_frames": CHUNK_FRAMES, "device": "cpu", "batch_size": 1}
 @dataclass(frozen=True)
 class DemoInputs:
     dataset_id: int
-    revision_id: int
+    mapping_id: int
+    revision: int
     model_id: int
     source_ids: set[int]
     label_paths: list[str]  # frames' label paths relative to the dataset root
@@ -79,20 +80,14 @@ def _install_extra_dataset(settings: Settings) -> DemoInputs:
             world.DEMO_USER,
         )
         dataset_id, extra_taxonomy_id = dataset.id, dataset.taxonomy_id
-        index_job = job_service.create_job(session, "index", {"dataset_id": dataset_id}, "demo")
-        index_job_id = index_job.id
+        index_job_id = dataset_service.start_index(session, settings, dataset_id, "demo")
     assert run_job_inline(settings, index_job_id) == "succeeded"
 
     with session_scope(factory) as session:
         mapping = session.scalars(
             select(MappingRecord).where(MappingRecord.extra_taxonomy_id == extra_taxonomy_id)
         ).one()
-        revision_id = session.scalars(
-            select(MappingRevision.id)
-            .where(MappingRevision.mapping_id == mapping.id)
-            .order_by(MappingRevision.number.desc())
-        ).first()
-        assert revision_id is not None
+        mapping_id, revision = mapping.id, mapping.head_revision
         source_record = get_taxonomy_by_name(session, "demo-fine")
         assert source_record is not None and source_record.id == mapping.source_taxonomy_id
         source = load_domain_taxonomy(session, source_record.id)
@@ -117,7 +112,8 @@ def _install_extra_dataset(settings: Settings) -> DemoInputs:
     assert len(label_paths) == FRAMES and all(label_paths)
     return DemoInputs(
         dataset_id=dataset_id,
-        revision_id=revision_id,
+        mapping_id=mapping_id,
+        revision=revision,
         model_id=model_id,
         source_ids={c.id for c in source.classes if c.id != VOID_ID},
         label_paths=[str(p) for p in label_paths],
@@ -167,7 +163,7 @@ def test_a_pseudo_label_job_survives_a_killed_worker(
     params = {
         "model": {"id": demo.model_id},
         "dataset_id": demo.dataset_id,
-        "mapping": {"revision_id": demo.revision_id},
+        "mapping": {"mapping_id": demo.mapping_id, "revision": demo.revision},
         "tta": TTA,
         "options": OPTIONS,
     }
@@ -216,7 +212,8 @@ def test_a_pseudo_label_job_survives_a_killed_worker(
     assert not leftovers, leftovers
     # and the manifest names the mapping revision, the model and the TTA settings
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["mapping"]["revision_id"] == demo.revision_id
+    assert manifest["mapping"]["mapping_id"] == demo.mapping_id
+    assert manifest["mapping"]["revision"] == demo.revision
     assert manifest["model"]["id"] == demo.model_id
     assert manifest["tta"] == {**TTA, "precision_used": ["fp32"]}
     assert manifest["summary"]["labelled"] == FRAMES and manifest["errors"] == {}

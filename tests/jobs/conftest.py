@@ -26,11 +26,12 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def make_job(session_factory: sessionmaker[Session]) -> Callable[..., int]:
+def make_job(settings: Settings, session_factory: sessionmaker[Session]) -> Callable[..., int]:
     """Create a committed ``test_writer`` job (no dispatcher: tests drive it)."""
 
-    def make(kind: str = kinds_for_tests.KIND, **params: Any) -> int:
+    def make(**params: Any) -> int:
         with session_scope(session_factory) as session:
-            return service.create_job(session, kind, params, "tester").id
+            writer = kinds_for_tests.WriterParams(**params)
+            return service.create_job(session, settings, writer, "tester").id
 
     return make

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -94,7 +95,92 @@ def test_list_get_errors_cancel_and_not_found(client: TestClient) -> None:
     assert client.get("/api/jobs/999").status_code == 404
     assert client.get("/api/jobs/999/events").status_code == 404
     bad = client.post("/api/jobs", json={"kind": "nonsense", "params": {}})
-    assert bad.status_code == 422 and bad.json()["field"] == "kind"
+    assert bad.status_code == 422 and "kind" in bad.text
+
+
+def test_a_bad_job_request_is_422_naming_the_field_and_nothing_is_queued(
+    client: TestClient, settings: Settings
+) -> None:
+    # given a pseudo_label request with a typo'd option and a list where a path belongs
+    params = {
+        "model": {"id": 1},
+        "images_dir": [str(settings.outputs)],
+        "labels_dir": str(settings.outputs),
+        "mapping": {"mapping_id": 1},
+        "options": {"void_treshold": 0.3},
+    }
+    # when it is posted
+    response = client.post("/api/jobs", json={"kind": "pseudo_label", "params": params})
+    # then it is refused, naming both fields, and no job exists
+    assert response.status_code == 422, response.text
+    assert "images_dir" in response.text and "void_treshold" in response.text
+    assert client.get("/api/jobs").json()["total"] == 0
+
+
+def test_every_kind_documents_its_parameters_in_openapi(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/api/jobs"]["post"]["requestBody"]["content"]["application/json"]
+    mapping = body["schema"]["discriminator"]["mapping"]
+    assert {"index", "preview", "pseudo_label", "evaluate", "train", KIND} <= set(mapping)
+    params = spec["components"]["schemas"]["PseudoLabelParams"]
+    assert params["additionalProperties"] is False
+    options = spec["components"]["schemas"]["PseudoLabelOptions"]["properties"]
+    assert options["void_threshold"]["default"] == 0.5
+
+
+def test_a_job_naming_a_mapping_without_revision_is_pinned_to_its_head(
+    client: TestClient, settings: Settings
+) -> None:
+    # given a stored mapping at revision 2 and frames under a data root
+    for name, kind in (("ext", "extra"), ("src", "source")):
+        classes = [{"id": 0, "name": "road"}, {"id": 1, "name": "sky"}]
+        created = client.post(
+            "/api/taxonomies", json={"name": name, "kind": kind, "classes": classes}
+        )
+        assert created.status_code == 201, created.text
+    rows = [{"source_id": 0, "source_name": "road", "extra_labels": ["road"]}]
+    mapping = client.post(
+        "/api/mappings",
+        json={"name": "m", "extra_taxonomy": "ext", "source_taxonomy": "src", "rows": rows},
+    ).json()
+    rows2 = [*rows, {"source_id": 1, "source_name": "sky", "extra_labels": ["sky"]}]
+    saved = client.put(f"/api/mappings/{mapping['id']}", json={"base_revision": 1, "rows": rows2})
+    assert saved.status_code == 200, saved.text
+    folder = Path(settings.data_roots)
+    params = {
+        "images_dir": str(folder),
+        "labels_dir": str(folder),
+        "class_ids": [0, 1],
+        "mapping": {"mapping_id": mapping["id"]},
+    }
+    # when an evaluate job names the mapping but no revision
+    body = {"kind": "evaluate", "params": {**params, "predictions_dir": str(folder)}}
+    del body["params"]["images_dir"]
+    job = client.post("/api/jobs", json=body)
+    # then the stored job names revision 2, and an unknown revision is refused
+    assert job.status_code == 201, job.text
+    pinned = {"mapping_id": mapping["id"], "revision": 2, "inline": None}
+    assert job.json()["params"]["mapping"] == pinned
+    body["params"]["mapping"] = {"mapping_id": mapping["id"], "revision": 7}
+    missing = client.post("/api/jobs", json=body)
+    assert missing.status_code == 422 and "no revision 7" in missing.json()["detail"]
+    outside = {**body["params"], "mapping": {"mapping_id": mapping["id"]}, "labels_dir": "/etc"}
+    refused = client.post("/api/jobs", json={"kind": "evaluate", "params": outside})
+    assert refused.status_code == 403 and "params.labels_dir" in refused.text
+
+
+def test_the_server_picks_up_a_job_another_process_queued(
+    settings: Settings, make_job: Callable[..., int]
+) -> None:
+    # given a running embedded server
+    app = create_app(settings)
+    with TestClient(app) as client:
+        # when another process (the CLI) queues a job in its database
+        job_id = make_job(units=3, per_chunk=2)
+        # then the server runs it
+        final = _wait_final(client, job_id)
+    app.state.engine.dispose()
+    assert (final["status"], final["done"]) == ("succeeded", 3)
 
 
 def test_cancel_over_http_stops_a_running_job(client: TestClient) -> None:

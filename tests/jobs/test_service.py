@@ -13,43 +13,50 @@ from conftest import REDIS_URL
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.errors import Conflict, InvalidInput, NotFound
-from ontolabel.jobs import service
+from ontolabel.jobs import repository, service
 from ontolabel.jobs.dispatch import CeleryDispatcher
+from ontolabel.jobs.params import IndexParams
 from ontolabel.jobs.schemas import JobRead
 from sqlalchemy.orm import Session, sessionmaker
 from support.celery_worker import redis_or_skip
 
-from .kinds_for_tests import KIND
+from .kinds_for_tests import KIND, WriterParams
 
 
-def test_create_job_writes_a_queued_row_with_a_log_line(
-    session_factory: sessionmaker[Session],
+def test_create_job_writes_a_queued_row_with_its_validated_params_and_a_log_line(
+    session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
+    # given a job's parameters that leave most fields to their defaults
     with session_scope(session_factory) as session:
-        job = service.create_job(session, "index", {"dataset_id": 3}, "alice")
+        job = service.create_job(session, settings, WriterParams(units=3), "alice")
         job_id = job.id
+    # then the row holds the whole validated contract, defaults written out
     with session_factory() as session:
         job = service.get_job(session, job_id)
-        assert (job.status, job.params, job.created_by) == ("queued", {"dataset_id": 3}, "alice")
+        assert (job.kind, job.status, job.created_by) == (KIND, "queued", "alice")
+        assert job.params == WriterParams(units=3).model_dump(mode="json")
+        assert job.params["per_chunk"] == 4
         events = service.events_since(session, job_id)
         assert [e.seq for e in events] == [1]
         assert "queued by alice" in events[0].message
 
 
-def test_unknown_kind_is_refused_with_the_known_ones(
-    session_factory: sessionmaker[Session],
+def test_a_job_naming_a_missing_dataset_is_refused_and_nothing_is_written(
+    session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     with session_factory() as session, pytest.raises(InvalidInput) as err:
-        service.create_job(session, "relabel", {}, "alice")
-    assert "pseudo_label" in err.value.message
-    assert err.value.extra == {"field": "kind"}
+        service.create_job(session, settings, IndexParams(dataset_id=3), "alice")
+    assert err.value.extra == {"field": "params.dataset_id"}
+    with session_factory() as session:
+        assert service.list_jobs(session)[1] == 0
 
 
 def test_list_filters_by_kind_and_status(
     session_factory: sessionmaker[Session], make_job: Callable[..., int]
 ) -> None:
     first = make_job(units=1)
-    make_job("index")
+    with session_scope(session_factory) as session:  # a row of another kind
+        repository.add_job(session, "index", {"dataset_id": 1}, "alice")
     with session_scope(session_factory) as session:
         service.cancel_job(session, first, "bob")
     with session_factory() as session:
@@ -86,7 +93,7 @@ def test_job_is_sent_only_after_commit_and_never_on_rollback(
     )
     try:
         session = session_factory()
-        service.create_job(session, KIND, {"units": 1}, "alice", dispatcher=dispatcher)
+        service.create_job(session, settings, WriterParams(units=1), "alice", dispatcher=dispatcher)
         assert redis.llen(queue) == 0, "nothing may be sent before commit"
         session.rollback()
         session.close()
@@ -94,7 +101,7 @@ def test_job_is_sent_only_after_commit_and_never_on_rollback(
 
         with session_scope(session_factory) as session:
             job_id = service.create_job(
-                session, KIND, {"units": 1}, "alice", dispatcher=dispatcher
+                session, settings, WriterParams(units=1), "alice", dispatcher=dispatcher
             ).id
             assert redis.llen(queue) == 0
         message = json.loads(redis.lpop(queue))
@@ -114,7 +121,9 @@ def test_an_unreachable_broker_leaves_the_job_queued_and_says_how_to_resume(
     )
     try:
         with session_scope(session_factory) as session:
-            job_id = service.create_job(session, KIND, {}, "alice", dispatcher=dispatcher).id
+            job_id = service.create_job(
+                session, settings, WriterParams(units=0), "alice", dispatcher=dispatcher
+            ).id
     finally:
         dispatcher.close()
     with session_factory() as session:

@@ -118,11 +118,21 @@ class CeleryStack:
     def create_job(self, kind: str, params: dict[str, Any]) -> int:
         """Create and send a job exactly as the API does (row first, send after commit)."""
         from ontolabel.jobs.dispatch import CeleryDispatcher
+        from ontolabel.jobs.kinds import import_kind_modules, params_model
 
+        import_kind_modules(self.settings.extra_kind_modules)
+        contract = params_model(kind)
+        assert contract is not None, f"no job kind {kind!r} here"
         dispatcher = CeleryDispatcher(self.settings)
         try:
             with session_scope(self.session_factory) as session:
-                job = service.create_job(session, kind, params, "test", dispatcher=dispatcher)
+                job = service.create_job(
+                    session,
+                    self.settings,
+                    contract.model_validate(params),
+                    "test",
+                    dispatcher=dispatcher,
+                )
                 job_id = job.id
         finally:
             dispatcher.close()

@@ -10,33 +10,48 @@ import time
 from typing import Any
 
 from ontolabel.jobs.kinds import JobContext, JobKind, Plan, register
+from ontolabel.jobs.params import JobParams
 
 KIND = "ui_demo"
 
 
-def _plan(ctx: JobContext, params: dict[str, Any]) -> Plan:
-    units = int(params.get("units", 5))
-    ctx.log(f"planning {units} frames")
-    chunk = {"units": units, "sleep_s": float(params.get("sleep_s", 0.0)),
-             "bad_units": list(params.get("bad_units", []))}  # fmt: skip
-    return Plan(chunks=[chunk], total=units)
+class UiDemoParams(JobParams):
+    kind = KIND
+
+    units: int = 5
+    sleep_s: float = 0.0
+    bad_units: list[int] = []
 
 
-def _run_chunk(ctx: JobContext, chunk: dict[str, Any]) -> None:
-    for unit in range(chunk["units"]):
+def _plan(ctx: JobContext, params: UiDemoParams) -> Plan[UiDemoParams]:
+    ctx.log(f"planning {params.units} frames")
+    return Plan(chunks=[params], total=params.units)
+
+
+def _run_chunk(ctx: JobContext, chunk: UiDemoParams) -> None:
+    for unit in range(chunk.units):
         if ctx.is_cancelled():
             return
-        time.sleep(chunk["sleep_s"])
-        if unit in chunk["bad_units"]:
+        time.sleep(chunk.sleep_s)
+        if unit in chunk.bad_units:
             ctx.frame_error(f"seq01/frame_{unit:04d}.png", "label PNG is truncated")
         else:
             ctx.log(f"frame {unit} done")
         ctx.advance(1)
 
 
-def _finish(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+def _finish(ctx: JobContext, params: UiDemoParams) -> dict[str, Any]:
     ctx.log("all frames done")
-    return {"frames": int(params.get("units", 5))}
+    return {"frames": params.units}
 
 
-register(JobKind(name=KIND, queue="cpu", plan=_plan, run_chunk=_run_chunk, finish=_finish))
+register(
+    JobKind(
+        queue="cpu",
+        params=UiDemoParams,
+        chunk=UiDemoParams,
+        plan=_plan,
+        run_chunk=_run_chunk,
+        finish=_finish,
+    )
+)

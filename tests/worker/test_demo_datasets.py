@@ -9,7 +9,7 @@ from ontolabel.datasets.tables import Dataset, Frame
 from ontolabel.demo.scenes import FINE_TAXONOMY
 from ontolabel.demo.world import install_demo
 from ontolabel.domain.taxonomy import VOID_ID
-from ontolabel.mappings.tables import MappingRecord, MappingRevision
+from ontolabel.mappings.tables import MappingRecord
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,9 +29,6 @@ def test_pseudo_label_and_preview_a_dataset_with_colour_labels(
         mapping = session.scalars(
             select(MappingRecord).where(MappingRecord.extra_taxonomy_id == dataset.taxonomy_id)
         ).one()
-        revision_id = session.scalars(
-            select(MappingRevision.id).where(MappingRevision.mapping_id == mapping.id)
-        ).first()
         source_id, dataset_id, mapping_id = mapping.source_taxonomy_id, dataset.id, mapping.id
         frame_id = session.scalars(select(Frame.id).where(Frame.dataset_id == dataset_id)).first()
     teacher = segformer_dir(settings.home / "teacher", names)
@@ -45,12 +42,12 @@ def test_pseudo_label_and_preview_a_dataset_with_colour_labels(
     job = _run(
         session_factory, settings, "pseudo_label",
         {"model": {"id": model["id"]}, "dataset_id": dataset_id,
-         "mapping": {"revision_id": revision_id}, "tta": light, "options": options},
+         "mapping": {"mapping_id": mapping_id}, "tta": light, "options": options},
     )  # fmt: skip
     _run(
         session_factory, settings, "preview",
         {"model": {"id": model["id"]}, "dataset_id": dataset_id, "frame_ids": [frame_id],
-         "tta": light, "options": options},
+         "tta": light, "device": "cpu"},
     )  # fmt: skip
     # then all six frames are labelled, sky (never labelled: 'unlabeled') included
     assert job.outputs["labelled"] == 6 and job.outputs["errors"] == 0

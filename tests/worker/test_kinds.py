@@ -10,9 +10,8 @@ from fastapi.testclient import TestClient
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.jobs import service as jobs
+from ontolabel.jobs.kinds import params_model
 from ontolabel.jobs.runner import run_job_inline
-from ontolabel.mappings.tables import MappingRevision
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .conftest import SOURCE_NAMES, segformer_dir, write_frames
@@ -38,8 +37,10 @@ def _taxonomy(client: TestClient, name: str, kind: str, names: list[str]) -> int
 def _run(
     factory: sessionmaker[Session], settings: Settings, kind: str, params: dict[str, Any]
 ) -> Any:
+    contract = params_model(kind)
+    assert contract is not None
     with session_scope(factory) as session:
-        job_id = jobs.create_job(session, kind, params, "test").id
+        job_id = jobs.create_job(session, settings, contract.model_validate(params), "test").id
     assert run_job_inline(settings, job_id) == "succeeded", _why(factory, job_id)
     with factory() as session:
         return jobs.get_job(session, job_id)
@@ -68,10 +69,7 @@ def test_label_preview_and_evaluate_through_jobs(
     )
     assert created.status_code == 201, created.text
     mapping_id = created.json()["id"]
-    with session_factory() as session:
-        revision_id = session.scalars(
-            select(MappingRevision.id).where(MappingRevision.mapping_id == mapping_id)
-        ).one()
+    revision = {"mapping_id": mapping_id, "revision": 1}
     teacher = segformer_dir(settings.home / "teacher", SOURCE_NAMES)
     model = client.post(
         "/api/models",
@@ -87,7 +85,7 @@ def test_label_preview_and_evaluate_through_jobs(
     # when a pseudo_label job runs on the stored revision
     job = _run(
         session_factory, settings, "pseudo_label",
-        {**common, "mapping": {"revision_id": revision_id}, "tta": light, "options": options},
+        {**common, "mapping": revision, "tta": light, "options": options},
     )  # fmt: skip
     # then labels mirror the label paths and the manifest pins revision and model
     out = settings.outputs / str(job.id)
@@ -95,12 +93,12 @@ def test_label_preview_and_evaluate_through_jobs(
         "c.png", "s/a.png", "s/b.png",
     ]  # fmt: skip
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["mapping"]["revision_id"] == revision_id
+    assert manifest["mapping"]["mapping_id"] == mapping_id
     assert manifest["mapping"]["revision"] == 1 and manifest["model"]["name"] == "teacher"
     assert job.outputs["labelled"] == 3
 
     # when teacher probabilities are cached and a preview is asked for (saved, then draft)
-    _run(session_factory, settings, "preview", {**common, "tta": light, "options": options})
+    _run(session_factory, settings, "preview", {**common, "tta": light, "device": "cpu"})
     url = f"/api/previews/model-{model_id}/s/a"
     saved = client.post(url, json={"mapping_id": mapping_id})
     assert saved.status_code == 200, saved.text
@@ -119,7 +117,7 @@ def test_label_preview_and_evaluate_through_jobs(
     evaluation = _run(
         session_factory, settings, "evaluate",
         {"predictions_dir": str(out), "labels_dir": str(labels), "class_ids": [0, 1, 2, 3, 4],
-         "class_names": SOURCE_NAMES, "mapping": {"revision_id": revision_id}},
+         "class_names": SOURCE_NAMES, "mapping": revision},
     )  # fmt: skip
     # then the result is stored and served
     served = client.get(f"/api/models/evaluations/{evaluation.outputs['evaluation_id']}")
@@ -133,7 +131,7 @@ def test_label_preview_and_evaluate_through_jobs(
     scored = _run(
         session_factory, settings, "evaluate",
         {**common, "class_ids": [0, 1, 2, 3, 4], "class_names": SOURCE_NAMES,
-         "mapping": {"revision_id": revision_id}, "tta": light, "options": options},
+         "mapping": revision, "tta": light, "device": "cpu"},
     )  # fmt: skip
     listed = client.get("/api/models/evaluations", params={"model_id": model_id}).json()
     assert [e["id"] for e in listed["items"]] == [scored.outputs["evaluation_id"]]
@@ -155,11 +153,10 @@ def test_a_preview_job_refuses_frame_paths_outside_the_allowed_roots(
     images, _ = write_frames(outside, ["a"])
     # when a client names that file in a preview job's frames
     frames = [{"key": "a", "image": str(images / "a.jpg")}]
-    with session_scope(session_factory) as session:
-        job_id = jobs.create_job(
-            session, "preview", {"model": {"id": model.json()["id"]}, "frames": frames}, "test"
-        ).id
-    # then the job fails naming the field, and nothing was cached
-    assert run_job_inline(settings, job_id) == "failed"
-    assert "frames[0].image" in _why(session_factory, job_id)
+    body = {"kind": "preview", "params": {"model": {"id": model.json()["id"]}, "frames": frames}}
+    response = client.post("/api/jobs", json=body)
+    # then the job is refused naming the field, nothing is queued and nothing was cached
+    assert response.status_code == 403, response.text
+    assert "params.frames[0].image" in response.json()["detail"]
+    assert client.get("/api/jobs").json()["total"] == 0
     assert not list((settings.home / "cache").rglob("*.npz"))

@@ -22,7 +22,7 @@ def test_train_job_saves_and_registers_a_loadable_student(
     params = {
         "images_dir": str(images), "labels_dir": str(labels), "class_names": SOURCE_NAMES,
         "class_ids": [0, 1, 2, 3, 4], "size": "nano", "steps": 3, "batch_size": 2, "crop": 32,
-        "register_as": "student", "taxonomy_id": taxonomy_id, "options": {"device": "cpu"},
+        "register_as": "student", "taxonomy_id": taxonomy_id, "device": "cpu",
     }  # fmt: skip
     # when the job runs
     job = _run(session_factory, settings, "train", params)

@@ -14,6 +14,8 @@ from ontolabel.core.db import make_engine, make_session_factory
 from ontolabel.datasets.routes import router as datasets_router
 from ontolabel.errors import OntolabelError
 from ontolabel.frames.routes import router as frames_router
+from ontolabel.jobs.kinds import import_kind_modules, params_models
+from ontolabel.jobs.routes import creation_router
 from ontolabel.jobs.routes import router as jobs_router
 from ontolabel.mappings.routes import router as mappings_router
 from ontolabel.models.routes import router as models_router
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         preview_router,
     ):
         app.include_router(router)
+    import_kind_modules(settings.extra_kind_modules)  # plugin kinds join POST /api/jobs
+    app.include_router(creation_router(params_models()))
 
     if FRONTEND_DIST.is_dir():
         app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")

@@ -154,7 +154,7 @@ def index_cmd(name: str) -> None:
         with factory() as session:
             dataset_id = service.dataset_named(session, name).id
         with session_scope(factory) as session:
-            job_id = service.start_index(session, dataset_id, CLI_USER.name)
+            job_id = service.start_index(session, settings, dataset_id, CLI_USER.name)
     except OntolabelError as exc:
         raise click.ClickException(exc.message) from None
     if run_following(settings, factory, job_id) != "succeeded":

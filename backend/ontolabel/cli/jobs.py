@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import click
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings, get_settings
@@ -20,6 +21,7 @@ from ontolabel.core.db import session_scope
 from ontolabel.errors import OntolabelError
 from ontolabel.jobs import repository, service
 from ontolabel.jobs.dispatch import CeleryDispatcher, queue_name
+from ontolabel.jobs.params import JobParams
 from ontolabel.jobs.runner import run_job_inline, session_factory_for
 from ontolabel.jobs.tables import FINAL_JOB_STATUSES, Job
 
@@ -182,14 +184,21 @@ def run_following(settings: Settings, factory: sessionmaker[Session], job_id: in
     return status
 
 
-def run_here(settings: Settings, kind: str, params: dict[str, Any], author: str) -> Job:
+def run_here(settings: Settings, params: JobParams, author: str) -> Job:
     """Create a job and run it in this process, echoing progress (for other commands)."""
     factory = session_factory_for(settings)
     with session_scope(factory) as session:
-        job_id = _call(service.create_job, session, kind, params, author).id
+        job_id = _call(service.create_job, session, settings, params, author).id
     run_following(settings, factory, job_id)
     with factory() as session:
         return service.get_job(session, job_id)
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A job contract's refusal as one line per field, for the terminal."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or exc.title}: {e['msg']}" for e in exc.errors()
+    )
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:

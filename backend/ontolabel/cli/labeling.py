@@ -9,11 +9,19 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from ontolabel.errors import OntolabelError
+from ontolabel.jobs.params import (
+    InlineMapping,
+    MappingRef,
+    ModelRef,
+    PseudoLabelOptions,
+    PseudoLabelParams,
+    TTASettings,
+)
 
 
 def _scales(value: str) -> list[float]:
@@ -26,8 +34,8 @@ def _scales(value: str) -> list[float]:
     return scales
 
 
-def _pinned_mapping(extra_file: Path, mapping_file: Path) -> dict[str, Any]:
-    """The mapping and taxonomies from files, as the job's inline pinned document."""
+def _inline_mapping(extra_file: Path, mapping_file: Path) -> InlineMapping:
+    """The mapping and taxonomies from files, as the job's inline documents."""
     from ontolabel.domain.formats import decode_text
     from ontolabel.domain.formats.native import dump_mapping, dump_taxonomy, load_mapping
     from ontolabel.domain.formats.reference import read_labels_csv, read_mapping_csv
@@ -49,18 +57,22 @@ def _pinned_mapping(extra_file: Path, mapping_file: Path) -> dict[str, Any]:
             TaxonomyClass(id=r.source_id, name=r.source_name.strip()) for r in mapping.source_rows
         ),
     )
-    return {
-        "mapping": dump_mapping(mapping),
-        "extra": dump_taxonomy(extra),
-        "source": dump_taxonomy(source),
+    return InlineMapping(
+        mapping=dump_mapping(mapping),
+        extra=dump_taxonomy(extra),
+        source=dump_taxonomy(source),
         # No revision names a file: its absolute path and content digest stand in for one.
-        "description": {
+        description={
             "file": str(mapping_file.resolve()),
             "sha256": hashlib.sha256(mapping_bytes).hexdigest(),
             "extra_labels": str(extra_file.resolve()),
             "extra_labels_sha256": hashlib.sha256(extra_bytes).hexdigest(),
         },
-    }
+    )
+
+
+_OPTIONS = PseudoLabelOptions()
+_TTA = TTASettings()
 
 
 @click.command("label")
@@ -86,20 +98,37 @@ def _pinned_mapping(extra_file: Path, mapping_file: Path) -> dict[str, Any]:
     help="Reference master_labels CSV or native YAML mapping onto the model's classes.",
 )
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--scales", default="0.5,0.75,1,1.25,1.5,1.75,2", show_default=True)
+@click.option("--scales", default=",".join(f"{s:g}" for s in _TTA.scales), show_default=True)
 @click.option("--no-flip", is_flag=True, help="Skip the horizontal-flip views.")
-@click.option("--void-threshold", default=0.5, show_default=True, type=float)
-@click.option("--confidence-floor", default=0.0, show_default=True, type=float)
-@click.option("--batch-size", default=2, show_default=True, type=int)
+@click.option("--void-threshold", default=_OPTIONS.void_threshold, show_default=True, type=float)
+@click.option(
+    "--confidence-floor", default=_OPTIONS.confidence_floor, show_default=True, type=float
+)
+@click.option("--batch-size", default=_OPTIONS.batch_size, show_default=True, type=int)
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default=None, help="Default: cuda if present."
 )
 @click.option("--save-prediction", is_flag=True, help="Also write the argmax without priors.")
 @click.option(
-    "--soft-top-k", default=0, show_default=True, type=int, help="Also write top-k probabilities."
+    "--soft-top-k",
+    default=_OPTIONS.soft_top_k,
+    show_default=True,
+    type=int,
+    help="Also write top-k probabilities.",
 )
-@click.option("--workers", default=2, show_default=True, type=int, help="Frame-loading processes.")
-@click.option("--chunk-frames", default=16, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=_OPTIONS.num_workers,
+    show_default=True,
+    type=int,
+    help="Frame-loading processes.",
+)
+@click.option("--chunk-frames", default=_OPTIONS.chunk_frames, show_default=True, type=int)
+@click.option(
+    "--no-priors",
+    is_flag=True,
+    help="Write the teacher's own argmax, ignoring the mapping (the Naive Student's labels).",
+)
 @click.option(
     "--allow-pickle", is_flag=True, help="Load a .pth checkpoint's pickles (trusted files only)."
 )
@@ -120,6 +149,7 @@ def label(
     soft_top_k: int,
     workers: int,
     chunk_frames: int,
+    no_priors: bool,
     allow_pickle: bool,
 ) -> None:
     """Pseudo-label extra frames: teacher TTA softmax constrained by the mapping, then argmax.
@@ -127,7 +157,7 @@ def label(
     Images and labels pair by path relative to their folder without extension; outputs
     mirror the label paths under OUT (labels/a/b.png -> OUT/a/b.png) plus OUT/manifest.json.
     """
-    from ontolabel.cli.jobs import run_here
+    from ontolabel.cli.jobs import run_here, validation_message
     from ontolabel.core.config import get_settings
     from ontolabel.core.db import upgrade_database
     from ontolabel.jobs.runner import session_factory_for
@@ -136,47 +166,52 @@ def label(
     base = get_settings()
     out = out.expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
-    # This process may read the given folders and write OUT; the server's settings are untouched.
-    roots = os.pathsep.join(
-        filter(None, [base.data_roots, str(images.resolve()), str(labels.resolve()), str(out)])
-    )
-    settings = base.model_copy(update={"data_roots": roots})
     try:
-        upgrade_database(settings.sqlalchemy_url)
-        with session_factory_for(settings)() as session:
+        upgrade_database(base.sqlalchemy_url)
+        with session_factory_for(base)() as session:
             record = find_model(session, model)
             registered = [m.name for m in list_models(session)[0]] if record is None else []
-        local = Path(model).expanduser()
-        if record is None and not local.exists() and "/" not in model:
-            # Not a hub id either (those are owner/name): say so now, not after a download try.
+        local = Path(model).expanduser().resolve()
+        if record is None and not local.exists():
             known = ", ".join(registered) or "none yet"
             raise click.ClickException(
                 f"--model {model!r} is neither a registered model (registered: {known}) nor a "
-                "local folder or checkpoint file; a Hugging Face hub id looks like owner/name"
+                "local folder or checkpoint file"
             )
-        model_spec: dict[str, Any] = (
-            {"id": record.id} if record is not None else {"path": str(local)}
+        # This process may read the given folders and model and write OUT, and trusts the
+        # pickles of a checkpoint named here with --allow-pickle; the server's settings
+        # are untouched, and a job's parameters can do neither.
+        folders = [str(images.resolve()), str(labels.resolve()), str(out)]
+        if record is None:
+            folders.append(str(local if local.is_dir() else local.parent))
+        settings = base.model_copy(
+            update={
+                "data_roots": os.pathsep.join(filter(None, [base.data_roots, *folders])),
+                "trusted_pickles": str(local) if allow_pickle and record is None else "",
+            }
         )
-        model_spec["allow_pickle"] = allow_pickle
-        params = {
-            "model": model_spec,
-            "images_dir": str(images.resolve()),
-            "labels_dir": str(labels.resolve()),
-            "mapping": {"pinned": _pinned_mapping(extra, mapping)},
-            "tta": {"scales": _scales(scales), "flip": not no_flip},
-            "options": {
-                "void_threshold": void_threshold,
-                "confidence_floor": confidence_floor,
-                "batch_size": batch_size,
-                "device": device,
-                "save_prediction": save_prediction,
-                "soft_top_k": soft_top_k,
-                "num_workers": workers,
-                "chunk_frames": chunk_frames,
-            },
-            "output_dir": str(out),
-        }
-        job = run_here(settings, "pseudo_label", params, "cli")
+        params = PseudoLabelParams(
+            model=ModelRef(id=record.id) if record is not None else ModelRef(path=str(local)),
+            images_dir=str(images.resolve()),
+            labels_dir=str(labels.resolve()),
+            mapping=MappingRef(inline=_inline_mapping(extra, mapping)),
+            tta=TTASettings(scales=_scales(scales), flip=not no_flip),
+            options=PseudoLabelOptions(
+                void_threshold=void_threshold,
+                confidence_floor=confidence_floor,
+                batch_size=batch_size,
+                device=device,
+                save_prediction=save_prediction,
+                soft_top_k=soft_top_k,
+                num_workers=workers,
+                chunk_frames=chunk_frames,
+            ),
+            priors=not no_priors,
+            output_dir=str(out),
+        )
+        job = run_here(settings, params, "cli")
+    except ValidationError as exc:
+        raise click.ClickException(validation_message(exc)) from None
     except OntolabelError as exc:
         raise click.ClickException(exc.message) from None
     if job.status != "succeeded":

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default=30,
         description="A running chunk's lease; renewed every third of it, taken over once expired.",
     )
+    trusted_pickles: str = Field(
+        default="",
+        description="Checkpoint files whose pickles this process may load (os.pathsep-"
+        "separated). Never part of a job's parameters: a job cannot turn pickles on.",
+    )
     extra_kind_modules: str = Field(
         default="",
         description="Comma-separated modules that register extra job kinds (plugins, tests).",
@@ -76,6 +81,20 @@ class Settings(BaseSettings):
     @property
     def outputs(self) -> Path:
         return self.output_root or self.home / "outputs"
+
+    @property
+    def job_roots(self) -> list[Path]:
+        """Where a job may read and write folders: the output root and the data roots.
+
+        The one list the API, the CLI and the workers check job folders against.
+        """
+        return [self.outputs, *self.allowed_data_roots]
+
+    def trusts_pickle(self, path: str | Path) -> bool:
+        """True when ``path`` is one of ``trusted_pickles`` (both resolved)."""
+        wanted = Path(path).expanduser().resolve()
+        listed = [p for p in self.trusted_pickles.split(os.pathsep) if p.strip()]
+        return any(Path(p).expanduser().resolve() == wanted for p in listed)
 
     @property
     def cache_dir(self) -> Path:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import Literal
 from urllib.parse import unquote
 
-from ontolabel.errors import Forbidden
+from ontolabel.errors import Forbidden, InvalidInput
 
 _ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
 
@@ -83,3 +84,40 @@ def resolve_data_root(
 def is_inside(path: Path, base: Path) -> bool:
     """True when ``path`` (symlinks followed) lies under ``base``; for tree walks."""
     return _inside(path.resolve(), base.resolve())
+
+
+def resolve_job_folder(
+    path: str,
+    roots: Sequence[Path],
+    *,
+    field: str,
+    create: bool = False,
+    kind: Literal["folder", "file", "path"] = "folder",
+) -> Path:
+    """A path a job reads or writes: absolute and, symlinks followed, under one of ``roots``.
+
+    ``kind`` says what must exist there (``path``: either); ``create`` makes a missing
+    folder (an output folder), once it is known to lie under a root.
+    """
+    _check_text(path, field=field)
+    pure = PurePosixPath(path)
+    if not pure.is_absolute():
+        raise Forbidden(f"{field} {path!r} must be an absolute path", field=field)
+    if ".." in pure.parts:
+        raise Forbidden(f"{field} {path!r} may not contain '..'", field=field)
+    target = Path(path).resolve()
+    allowed = [r.expanduser().resolve() for r in roots]
+    if not any(_inside(target, r) for r in allowed):
+        names = ", ".join(str(r) for r in allowed)
+        raise Forbidden(
+            f"{field} {path!r} is outside the output root and the allowed data roots "
+            f"({names}); add its parent to ONTOLABEL_DATA_ROOTS",
+            field=field,
+        )
+    if create:
+        target.mkdir(parents=True, exist_ok=True)
+    exists = {"folder": target.is_dir, "file": target.is_file, "path": target.exists}[kind]
+    if not exists():
+        what = "an existing folder" if kind == "folder" else f"an existing {kind}"
+        raise InvalidInput(f"{field} {path!r} is not {what}", field=field)
+    return target

@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Iterable
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,7 @@ from ontolabel.datasets.reading import (
 from ontolabel.datasets.tables import Dataset, Frame
 from ontolabel.domain.labels import LabelEncoding, color_table
 from ontolabel.errors import NotFound
-from ontolabel.jobs.kinds import JSON, JobContext
+from ontolabel.jobs.kinds import JobContext
 from ontolabel.taxonomies.tables import TaxonomyClassRecord
 
 WRITE_EVERY = 2500
@@ -45,6 +46,16 @@ PROGRESS_EVERY = 1000
 """Frames written between progress updates (each is a transaction of its own)."""
 MAX_REPORTED_ERRORS = 50
 """Per chunk, frame errors also sent to the job log; the rest are on the frame rows."""
+
+
+class IndexChunk(BaseModel):
+    """One chunk of an index job: frames of the dataset to read, a sorted slice of ids."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dataset_id: int
+    frame_ids: list[int]
+    workers: int | None = None
 
 
 def dataset_of(session: Session, dataset_id: int) -> Dataset:
@@ -111,13 +122,13 @@ class _ChunkReads:
     """Frames of the chunk an earlier copy of it already wrote (they count as done)."""
 
 
-def _chunk_reads(ctx: JobContext, params: JSON) -> _ChunkReads:
+def _chunk_reads(ctx: JobContext, chunk: IndexChunk) -> _ChunkReads:
     with ctx.session_factory() as session:
-        return _reads_in(session, ctx.settings, params)
+        return _reads_in(session, ctx.settings, chunk)
 
 
-def _reads_in(session: Session, settings: Settings, params: JSON) -> _ChunkReads:
-    dataset = dataset_of(session, int(params["dataset_id"]))
+def _reads_in(session: Session, settings: Settings, chunk: IndexChunk) -> _ChunkReads:
+    dataset = dataset_of(session, chunk.dataset_id)
     root = str(resolve_data_root(dataset.root, settings.allowed_data_roots))
     encoding: LabelEncoding = dataset.label_encoding  # type: ignore[assignment]
     classes = session.execute(
@@ -128,7 +139,7 @@ def _reads_in(session: Session, settings: Settings, params: JSON) -> _ChunkReads
     # The chunk's ids are a sorted slice of the plan's: a range scan, filtered here, is
     # 5x cheaper than binding thousands of ids into an IN list. By id alone: given the
     # dataset too, SQLite walks that dataset's whole index (140k rows) instead.
-    wanted = set(params["frame_ids"])
+    wanted = set(chunk.frame_ids)
     todo = [
         row
         for row in session.execute(
@@ -148,7 +159,7 @@ def _reads_in(session: Session, settings: Settings, params: JSON) -> _ChunkReads
         known_ids=frozenset(c.class_id for c in classes),
         items=[],
     )
-    workers = int(params.get("workers") or default_workers())
+    workers = chunk.workers or default_workers()
     items = [(frame_id, image, label) for frame_id, image, label, _key in todo]
     batches = [
         dataclasses.replace(template, items=items[start:end])
@@ -158,7 +169,7 @@ def _reads_in(session: Session, settings: Settings, params: JSON) -> _ChunkReads
     return _ChunkReads(workers, batches, keys, len(wanted) - len(todo))
 
 
-def run_chunk(ctx: JobContext, params: JSON) -> None:
+def run_chunk(ctx: JobContext, params: IndexChunk) -> None:
     chunk = _chunk_reads(ctx, params)
     finished = False
     try:
@@ -168,9 +179,9 @@ def run_chunk(ctx: JobContext, params: JSON) -> None:
                 # Queued behind this chunk's reads: the pool decodes on while this chunk's
                 # last rows are written and the next chunk starts.
                 with ctx.session_factory() as session:
-                    read_chunk_ahead(session, ctx.settings, upcoming)
+                    read_chunk_ahead(session, ctx.settings, IndexChunk.model_validate(upcoming))
             finished = _write_results(
-                ctx, int(params["dataset_id"]), chunk, results, drain=upcoming is None
+                ctx, params.dataset_id, chunk, results, drain=upcoming is None
             )
     finally:
         if not finished:
@@ -232,8 +243,8 @@ def _write_results(
     return True
 
 
-def read_chunk_ahead(session: Session, settings: Settings, params: JSON) -> None:
+def read_chunk_ahead(session: Session, settings: Settings, chunk: IndexChunk) -> None:
     """Queue a chunk's reads now, its frames looked up in ``session`` (the plan's, holding
     them uncommitted), for the chunk itself to take over when it runs in this process."""
-    reads = _reads_in(session, settings, params)
+    reads = _reads_in(session, settings, chunk)
     read_ahead(reads.batches, reads.workers)

@@ -28,6 +28,7 @@ from ontolabel.core.paths import resolve_data_root
 from ontolabel.datasets import bulk
 from ontolabel.datasets.chunks import (
     MAX_REPORTED_ERRORS,
+    IndexChunk,
     dataset_of,
     read_chunk_ahead,
     run_chunk,
@@ -39,6 +40,7 @@ from ontolabel.datasets.service import claim_index
 from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
 from ontolabel.domain.sampling import orders_of
 from ontolabel.jobs.kinds import JSON, JobContext, JobKind, Plan, register
+from ontolabel.jobs.params import IndexParams
 
 CHUNK_FRAMES = 5000
 """Frames per chunk: a few minutes of work on one machine even for full-size labels."""
@@ -151,7 +153,7 @@ def _frame_order(found: list[FrameFiles]) -> list[tuple[int, int]]:
     )
 
 
-def _plan(ctx: JobContext, params: JSON) -> Plan:
+def _plan(ctx: JobContext, params: IndexParams) -> Plan[IndexChunk]:
     # A walk and rows of 140k frames are ~1M small acyclic objects: without collections
     # triggered by them, planning takes a quarter less time.
     with collection_paused():
@@ -162,14 +164,14 @@ def _plan(ctx: JobContext, params: JSON) -> Plan:
             raise
 
 
-def _plan_frames(ctx: JobContext, params: JSON) -> Plan:
-    dataset_id = int(params["dataset_id"])
+def _plan_frames(ctx: JobContext, params: IndexParams) -> Plan[IndexChunk]:
+    dataset_id = params.dataset_id
     with session_scope(ctx.session_factory) as session:
         dataset = claim_index(session, dataset_id, ctx.job_id)
         dataset.index_job_id = ctx.job_id
         root = resolve_data_root(dataset.root, ctx.settings.allowed_data_roots)
         layout = layout_of(dataset)
-    found = scan_in_pool(root, layout, int(params.get("workers") or default_workers()))
+    found = scan_in_pool(root, layout, params.workers or default_workers())
     ctx.log(
         f"found {found.images} image(s), {found.labels} label(s), {found.paired} pair(s), "
         f"{len(found.unpaired)} unpaired, {len(found.off_pattern)} off-pattern"
@@ -240,8 +242,8 @@ def _plan_frames(ctx: JobContext, params: JSON) -> Plan:
     return Plan(chunks=chunks, total=len(to_read))
 
 
-def _chunk_params(dataset_id: int, frame_ids: list[int], params: JSON) -> JSON:
-    return {"dataset_id": dataset_id, "frame_ids": frame_ids, "workers": params.get("workers")}
+def _chunk_params(dataset_id: int, frame_ids: list[int], params: IndexParams) -> IndexChunk:
+    return IndexChunk(dataset_id=dataset_id, frame_ids=frame_ids, workers=params.workers)
 
 
 def _to_read(dataset_id: int) -> Select[int]:
@@ -254,7 +256,7 @@ def _to_read(dataset_id: int) -> Select[int]:
 
 
 def _read_first_chunk_ahead(
-    session: Session, settings: Settings, dataset_id: int, params: JSON
+    session: Session, settings: Settings, dataset_id: int, params: IndexParams
 ) -> None:
     """Queue the first chunk's reads from inside the plan's transaction (its rows are in)."""
     first = list(session.scalars(_to_read(dataset_id).limit(CHUNK_FRAMES)))
@@ -277,8 +279,8 @@ def _first_chunk_rows(new_rows: list[tuple[Any, ...]], changed: list[dict[str, A
     return len(new_rows)
 
 
-def _finish(ctx: JobContext, params: JSON) -> JSON:
-    dataset_id = int(params["dataset_id"])
+def _finish(ctx: JobContext, params: IndexParams) -> JSON:
+    dataset_id = params.dataset_id
     with session_scope(ctx.session_factory) as session:
         begin_write(session)
         refresh_stats(session, dataset_id)
@@ -326,5 +328,12 @@ def refresh_stats(session: Session, dataset_id: int) -> None:
 
 
 INDEX = register(
-    JobKind(name="index", queue="cpu", plan=_plan, run_chunk=run_chunk, finish=_finish)
+    JobKind(
+        queue="cpu",
+        params=IndexParams,
+        chunk=IndexChunk,
+        plan=_plan,
+        run_chunk=run_chunk,
+        finish=_finish,
+    )
 )

@@ -283,6 +283,27 @@ def frames_by_ids(session: Session, ids: Sequence[int]) -> list[Frame]:
     return [found[i] for i in ids if i in found]
 
 
+def labelled_frames(
+    session: Session, dataset_id: int, frame_ids: Sequence[int] | None = None
+) -> list[Frame]:
+    """The dataset's frames that have both an image and a label (optionally only
+    ``frame_ids``), in frame order: what a labelling job works on."""
+    query = select(Frame).where(
+        Frame.dataset_id == dataset_id,
+        Frame.image_path.is_not(None),
+        Frame.label_path.is_not(None),
+    )
+    if frame_ids is None:
+        return list(session.scalars(query.order_by(Frame.ordinal, Frame.seq_pos, Frame.id)))
+    ids = list(frame_ids)
+    found = [
+        frame
+        for start in range(0, len(ids), 900)  # SQLite binds at most 32k parameters
+        for frame in session.scalars(query.where(Frame.id.in_(ids[start : start + 900])))
+    ]
+    return sorted(found, key=lambda f: (f.ordinal, f.seq_pos, f.id))
+
+
 def label_stats(session: Session, dataset_id: int) -> list[DatasetLabelStat]:
     return list(
         session.scalars(

@@ -57,9 +57,11 @@ def get_dataset(dataset_id: int, session: SessionDep) -> DatasetRead:
 
 
 @router.post("/{dataset_id}/index", response_model=IndexStarted, status_code=202)
-def index_dataset(dataset_id: int, session: SessionDep, user: CurrentUser) -> IndexStarted:
+def index_dataset(
+    dataset_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> IndexStarted:
     """Start an ``index`` job (incremental: unchanged files are not read again)."""
-    job_id = service.start_index(session, dataset_id, user)
+    job_id = service.start_index(session, settings, dataset_id, user)
     return IndexStarted(job_id=job_id, dataset_id=dataset_id)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +34,7 @@ from ontolabel.domain.sampling import SamplingRule, per_label_ids, pick_per_labe
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs import service as job_service
+from ontolabel.jobs.params import IndexParams
 from ontolabel.jobs.tables import FINAL_JOB_STATUSES
 from ontolabel.taxonomies import repository as taxonomy_repository
 from ontolabel.taxonomies.tables import TaxonomyClassRecord, TaxonomyRecord
@@ -160,10 +160,17 @@ def list_datasets(session: Session, offset: int = 0, limit: int = 100) -> tuple[
     return repository.list_datasets(session, offset, min(limit, MAX_PAGE))
 
 
-def start_index(session: Session, dataset_id: int, user: User | str, **params: Any) -> int:
+def start_index(
+    session: Session,
+    settings: Settings,
+    dataset_id: int,
+    user: User | str,
+    workers: int | None = None,
+) -> int:
     """Create the ``index`` job (dispatched after commit); returns its id."""
     dataset = claim_index(session, dataset_id, None)
-    job = job_service.create_job(session, "index", {"dataset_id": dataset.id, **params}, user)
+    params = IndexParams(dataset_id=dataset.id, workers=workers)
+    job = job_service.create_job(session, settings, params, user)
     dataset.index_job_id = job.id
     session.flush()
     return job.id

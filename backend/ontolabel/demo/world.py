@@ -326,7 +326,7 @@ def install_demo(
             echo(statuses[-1])
             continue
         with session_scope(factory) as session:
-            job_id = dataset_service.start_index(session, dataset_id, "demo")
+            job_id = dataset_service.start_index(session, settings, dataset_id, "demo")
         status = run_job_inline(settings, job_id)
         statuses.append(f"{spec.name}: index job {job_id} {status}")
         echo(statuses[-1])
@@ -347,6 +347,7 @@ def queue_teacher(settings: Settings, *, seconds: int = TEACHER_SECONDS) -> str:
     from sqlalchemy import select
 
     from ontolabel.jobs import service as job_service
+    from ontolabel.jobs.params import TrainParams
     from ontolabel.jobs.runner import session_factory_for
     from ontolabel.jobs.tables import Job
     from ontolabel.models.service import find_model
@@ -367,19 +368,19 @@ def queue_teacher(settings: Settings, *, seconds: int = TEACHER_SECONDS) -> str:
             raise LookupError(f"taxonomy {FINE_TAXONOMY.name} missing: run install_demo first")
         classes = [c for c in FINE_TAXONOMY.classes if c.id != VOID_ID]
         root = settings.demo_root / "demo-source"
-        params = {
-            "images_dir": str(root / "images"),
-            "labels_dir": str(root / "labels"),
-            "class_names": [c.name for c in classes],
-            "class_ids": [c.id for c in classes],
-            "size": "tiny",
-            "steps": 100_000,
-            "max_seconds": seconds,
-            "batch_size": 8,
-            "crop": 128,
-            "learning_rate": 1e-3,
-            "register_as": TEACHER_NAME,
-            "taxonomy_id": source.id,
-        }
-        job_id = job_service.create_job(session, "train", params, DEMO_USER.name).id
+        params = TrainParams(
+            images_dir=str(root / "images"),
+            labels_dir=str(root / "labels"),
+            class_names=[c.name for c in classes],
+            class_ids=[c.id for c in classes],
+            size="tiny",
+            steps=100_000,
+            max_seconds=seconds,
+            batch_size=8,
+            crop=128,
+            learning_rate=1e-3,
+            register_as=TEACHER_NAME,
+            taxonomy_id=source.id,
+        )
+        job_id = job_service.create_job(session, settings, params, DEMO_USER.name).id
     return f"teacher job {job_id} queued ({seconds} s of training once a runner picks it up)"

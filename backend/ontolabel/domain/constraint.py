@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ontolabel.domain.constraint_kernel import fused_constrain
+from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.domain.mapping import Mapping
 from ontolabel.domain.taxonomy import VOID_ID, Taxonomy
 from ontolabel.errors import InvalidInput
@@ -127,7 +128,7 @@ def constrain(
     label: npt.NDArray[np.integer],
     table: AllowedTable,
     *,
-    void_threshold: float = 0.5,
+    void_threshold: float = DEFAULT_VOID_THRESHOLD,
     confidence_floor: float = 0.0,
     valid: npt.NDArray[np.bool_] | None = None,
     method: Literal["auto", "fused", "gather", "dense"] = "auto",

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+import time
 import weakref
 from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings
 
@@ -117,6 +119,70 @@ def _report(job_id: int, future: Future[str]) -> None:
     exc = future.exception()
     if exc is not None:
         log.error("in-process run of job %s crashed: %s", job_id, exc)
+
+
+class JobPickup:
+    """The server's dispatcher, which also picks up jobs queued by someone else.
+
+    The CLI writes job rows without a dispatcher (``ontolabel jobs run`` runs them there;
+    queued ones it leaves for a server). Every ``every_s`` a thread looks for jobs still
+    queued ``grace_s`` after creation that no process has started (a command running its
+    own job claims it within milliseconds) and sends each; one still queued a minute after
+    it was sent (a lost message) is sent again. Sending twice is harmless: planning takes
+    a lease. Jobs this server sends itself go through ``enqueue_job`` and count as sent.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        dispatcher: Dispatcher,
+        *,
+        every_s: float = 2.0,
+        grace_s: float = 2.0,
+        resend_s: float = 60.0,
+    ) -> None:
+        self._factory = session_factory
+        self._dispatcher = dispatcher
+        self._every_s, self._grace_s, self._resend_s = every_s, grace_s, resend_s
+        self._sent: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="job-pickup")
+
+    def start(self) -> JobPickup:
+        self._thread.start()
+        return self
+
+    def enqueue_job(self, job_id: int) -> None:
+        self._sent[job_id] = time.monotonic()
+        self._dispatcher.enqueue_job(job_id)
+
+    def poll_once(self) -> list[int]:
+        """Send the waiting jobs not sent lately; returns their ids."""
+        from ontolabel.jobs import repository
+
+        cutoff = datetime.now(UTC) - timedelta(seconds=self._grace_s)
+        with self._factory() as session:
+            waiting = repository.waiting_job_ids(session, cutoff)
+        now = time.monotonic()
+        self._sent = {j: t for j, t in self._sent.items() if j in waiting}
+        due = [j for j in waiting if now - self._sent.get(j, -self._resend_s) >= self._resend_s]
+        for job_id in due:
+            self._dispatcher.enqueue_job(job_id)
+            self._sent[job_id] = now
+        return due
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every_s):
+            try:
+                self.poll_once()
+            except Exception:  # a database or broker outage: try again next round
+                log.warning("job pick-up failed; retrying", exc_info=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._dispatcher.close()
 
 
 def make_dispatcher(settings: Settings) -> Dispatcher:

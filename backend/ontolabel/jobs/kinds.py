@@ -1,9 +1,11 @@
 """The contract between the job system and the work it runs.
 
 A *job kind* (``index``, ``preview``, ``pseudo_label``, ``train``, ``evaluate``) is
-plain code: ``plan`` splits a job's parameters into chunks (JSON-serialisable dicts,
-a few minutes of work each), ``run_chunk`` does one chunk idempotently, and the
-optional ``finish`` runs once after the last chunk (e.g. to write a manifest). The
+plain code over two typed contracts: its parameters (a ``JobParams`` model from
+``ontolabel.jobs.params``, validated when the job is created and again before each
+step) and its chunk model. ``plan`` splits the parameters into chunks (a few minutes of
+work each), ``run_chunk`` does one chunk idempotently, and the optional ``finish`` runs
+once after the last chunk (e.g. to write a manifest). The
 job system (Celery on Redis, or the in-process runner) owns delivery, leases,
 retries, cancellation and progress bookkeeping; kinds never touch Celery.
 
@@ -20,14 +22,17 @@ so the API process, which only creates job rows, never imports torch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings
+from ontolabel.jobs.params import PRODUCT_PARAMS, JobParams
 
 JSON = dict[str, Any]
 
@@ -65,7 +70,7 @@ class JobContext(Protocol):
         ...
 
     def next_chunk(self) -> JSON | None:
-        """The parameters of the chunk this process runs right after this one, if known.
+        """The stored JSON of the chunk this process runs right after this one, if known.
 
         The inline runner runs a job's chunks one after another and knows; under Celery
         any worker may get the next chunk, so it is None there (and in plan and finish:
@@ -82,29 +87,43 @@ class JobContext(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What ``plan`` returns: chunk parameter dicts and the total unit count."""
+P = TypeVar("P", bound=JobParams)
+C = TypeVar("C", bound=BaseModel)
 
-    chunks: list[JSON]
+
+@dataclass(frozen=True)
+class Plan(Generic[C]):
+    """What ``plan`` returns: the chunks (stored as their JSON) and the total unit count."""
+
+    chunks: Sequence[C]
     total: int
 
 
 @dataclass(frozen=True)
-class JobKind:
-    name: str
+class JobKind(Generic[P, C]):
+    """A kind's code and its two contracts; its name is its parameter model's ``kind``."""
+
     queue: Literal["cpu", "gpu"]
-    plan: Callable[[JobContext, JSON], Plan]
-    run_chunk: Callable[[JobContext, JSON], None]
-    finish: Callable[[JobContext, JSON], JSON] | None = None
+    params: type[P]
+    chunk: type[C]
+    plan: Callable[[JobContext, P], Plan[C]]
+    run_chunk: Callable[[JobContext, C], None]
+    finish: Callable[[JobContext, P], JSON] | None = None
     """Returns the job's outputs (stored on the job row)."""
 
+    @property
+    def name(self) -> str:
+        return self.params.kind
 
-_REGISTRY: dict[str, JobKind] = {}
+
+_REGISTRY: dict[str, JobKind[Any, Any]] = {}
+_PLUGIN_PARAMS: dict[str, type[JobParams]] = {}
 
 
-def register(kind: JobKind) -> JobKind:
+def register(kind: JobKind[P, C]) -> JobKind[P, C]:
     _REGISTRY[kind.name] = kind
+    if kind.params not in PRODUCT_PARAMS:
+        _PLUGIN_PARAMS[kind.name] = kind.params
     return kind
 
 
@@ -113,18 +132,28 @@ def registered_kind_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def params_models() -> list[type[JobParams]]:
+    """The parameter models a job may be created with: the product's kinds, whose models
+    the API knows without importing their code, plus kinds registered here (plugins)."""
+    return [*PRODUCT_PARAMS, *(_PLUGIN_PARAMS[name] for name in sorted(_PLUGIN_PARAMS))]
+
+
+def params_model(kind: str) -> type[JobParams] | None:
+    return next((m for m in params_models() if m.kind == kind), None)
+
+
 # Where each product kind registers, so a worker imports only what a job needs: an
 # ``index`` job must not pay for importing torch.
 KIND_MODULES = {
     "index": "ontolabel.datasets.indexing",
-    "preview": "ontolabel_worker.kinds",
-    "pseudo_label": "ontolabel_worker.kinds",
-    "evaluate": "ontolabel_worker.kinds",
-    "train": "ontolabel_worker.kinds",
+    "preview": "ontolabel_worker.kinds.preview",
+    "pseudo_label": "ontolabel_worker.kinds.pseudo_label",
+    "evaluate": "ontolabel_worker.kinds.evaluate",
+    "train": "ontolabel_worker.kinds.train",
 }
 
 
-def get_kind(name: str) -> JobKind:
+def get_kind(name: str) -> JobKind[Any, Any]:
     """The kind named ``name``, importing the module that registers it on first use."""
     if name not in _REGISTRY and name in KIND_MODULES:
         _import_if_present(KIND_MODULES[name])
@@ -136,6 +165,12 @@ def get_kind(name: str) -> JobKind:
         raise KeyError(f"unknown job kind {name!r}; known: {sorted(_REGISTRY)}") from None
 
 
+def import_kind_modules(modules: str) -> None:
+    """Import the comma-separated plugin modules (``Settings.extra_kind_modules``)."""
+    for module in filter(None, (m.strip() for m in modules.split(","))):
+        importlib.import_module(module)
+
+
 def load_all_kinds() -> None:
     """Import every module that registers kinds (worker side only: pulls in torch)."""
     for module in dict.fromkeys(KIND_MODULES.values()):
@@ -144,8 +179,6 @@ def load_all_kinds() -> None:
 
 def _import_if_present(module: str) -> None:
     """Import ``module``; a missing one (no worker package here) is not an error."""
-    import importlib
-
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as exc:

@@ -56,6 +56,21 @@ def active_job_ids(session: Session) -> list[int]:
     return list(session.scalars(query).all())
 
 
+def waiting_job_ids(session: Session, created_before: datetime) -> list[int]:
+    """Queued jobs nobody has started since ``created_before`` (e.g. queued by the CLI)."""
+    query = (
+        select(Job.id)
+        .where(
+            Job.status == "queued",
+            Job.cancel_requested.is_(False),
+            Job.created_at < created_before,
+        )
+        .order_by(Job.id)
+        .limit(100)
+    )
+    return list(session.scalars(query).all())
+
+
 def events_after(session: Session, job_id: int, after_seq: int, limit: int) -> list[JobEvent]:
     query = (
         select(JobEvent)

@@ -1,13 +1,14 @@
 """HTTP routes for jobs: parse, call the service, return a schema.
 
 The router's lifespan owns the job dispatcher of the app: Celery when a broker is
-configured, else the in-process pool, which also resumes unfinished jobs at startup.
+configured, else the in-process pool, which also resumes unfinished jobs at startup;
+either way wrapped in ``JobPickup``, which sends jobs that others (the CLI) queued.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -15,16 +16,18 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from ontolabel.api.deps import CurrentUser, SessionDep
+from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
 from ontolabel.jobs import dispatch, repository, service
+from ontolabel.jobs.params import JobParams
 from ontolabel.jobs.schemas import (
     FrameErrorList,
     FrameErrorRead,
-    JobCreate,
+    JobCreateBase,
     JobEventRead,
     JobList,
     JobProgress,
     JobRead,
+    job_create_type,
 )
 from ontolabel.jobs.tables import FINAL_JOB_STATUSES
 
@@ -36,13 +39,14 @@ SSE_MAX_STREAM_S = 600.0  # then the client reconnects with Last-Event-ID
 async def jobs_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the app's dispatcher; in embedded mode resume jobs a previous run left."""
     settings, engine = app.state.settings, app.state.engine
-    dispatcher = dispatch.make_dispatcher(settings)
+    runner = dispatch.make_dispatcher(settings)
+    dispatcher = dispatch.JobPickup(app.state.session_factory, runner)
     dispatch.register_dispatcher(engine, dispatcher)
-    app.state.job_dispatcher = dispatcher
-    if isinstance(dispatcher, dispatch.InProcessDispatcher):
+    if isinstance(runner, dispatch.InProcessDispatcher):
         with app.state.session_factory() as session:
             for job_id in repository.active_job_ids(session):
                 dispatcher.enqueue_job(job_id)
+    dispatcher.start()
     try:
         yield
     finally:
@@ -63,11 +67,25 @@ def _existing_job_id(job_id: int, request: Request) -> int:
 ExistingJobId = Annotated[int, Depends(_existing_job_id)]
 
 
-@router.post("", status_code=201)
-def create_job(body: JobCreate, session: SessionDep, user: CurrentUser) -> JobRead:
-    """Queue a job; it starts once this request commits."""
-    job = service.create_job(session, body.kind, body.params, user)
-    return JobRead.model_validate(job)
+def creation_router(params_models: Sequence[type[JobParams]]) -> APIRouter:
+    """``POST /api/jobs`` for these kinds: its body is their union, discriminated by
+    ``kind``, so OpenAPI shows each kind's parameters and a bad one is 422, unqueued.
+
+    Built per app because plugin kinds (``extra_kind_modules``) join the union.
+    """
+    creation = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+    def create_job(
+        body: JobCreateBase, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    ) -> JobRead:
+        """Queue a job; it starts once this request commits."""
+        job = service.create_job(session, settings, body.job_params(), user)
+        return JobRead.model_validate(job)
+
+    # The body's type exists only now; FastAPI reads it from the signature.
+    create_job.__annotations__["body"] = job_create_type(params_models)
+    creation.post("", status_code=201)(create_job)
+    return creation
 
 
 @router.get("")

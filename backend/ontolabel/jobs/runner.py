@@ -9,7 +9,6 @@ carry ids only; everything else is read from the job rows.
 from __future__ import annotations
 
 import enum
-import importlib
 import logging
 import os
 import socket
@@ -23,13 +22,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings
 from ontolabel.core.db import begin_write, make_engine, make_session_factory, session_scope
 from ontolabel.errors import OntolabelError
 from ontolabel.jobs import repository
-from ontolabel.jobs.kinds import JobKind, get_kind
+from ontolabel.jobs.kinds import JobKind, get_kind, import_kind_modules
 from ontolabel.jobs.tables import FINAL_CHUNK_STATUSES, FINAL_JOB_STATUSES, JobChunk
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,9 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def load_kind(settings: Settings, name: str) -> JobKind:
+def load_kind(settings: Settings, name: str) -> JobKind[Any, Any]:
     """The kind ``name``, after importing the extra kind modules named in the settings."""
-    for module in filter(None, (m.strip() for m in settings.extra_kind_modules.split(","))):
-        importlib.import_module(module)
+    import_kind_modules(settings.extra_kind_modules)
     return get_kind(name)
 
 
@@ -195,6 +194,11 @@ class _Heartbeat:
 
 
 def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):  # stored parameters that no longer fit the contract
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or e['type']}: {e['msg']}" for e in exc.errors()
+        )
+        return f"invalid {exc.title} parameters: {problems}"[:2000]
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return last[:2000]
 
@@ -221,7 +225,7 @@ def _fail_job(factory: sessionmaker[Session], job_id: int, error: str) -> None:
 
 def _kind_or_fail(
     settings: Settings, factory: sessionmaker[Session], job_id: int, name: str
-) -> JobKind | None:
+) -> JobKind[Any, Any] | None:
     """The job's kind; a worker that cannot load it fails the job instead of crashing."""
     try:
         return load_kind(settings, name)
@@ -284,7 +288,7 @@ def plan_job(
     ctx = JobRunContext(settings, factory, job_id, owner, inline=inline)
     try:
         with _Heartbeat(ctx, settings.job_lease_s):
-            plan = kind.plan(ctx, params)
+            plan = kind.plan(ctx, kind.params.model_validate(params))
     except Exception as exc:
         error = f"planning failed: {_error_text(exc)}"
         log.exception("job %s: %s", job_id, error)
@@ -292,7 +296,8 @@ def plan_job(
         return PlanResult([], kind.queue)
 
     def store(session: Session) -> list[int]:
-        if not repository.store_plan(session, job_id, owner, plan.chunks, plan.total):
+        chunks = [chunk.model_dump(mode="json") for chunk in plan.chunks]
+        if not repository.store_plan(session, job_id, owner, chunks, plan.total):
             return []
         repository.append_event(
             session, job_id, "info", f"planned {len(plan.chunks)} chunk(s), {plan.total} unit(s)"
@@ -365,7 +370,7 @@ def run_chunk(
     )
     try:
         with _Heartbeat(ctx, settings.job_lease_s):
-            kind.run_chunk(ctx, dict(chunk.params))
+            kind.run_chunk(ctx, kind.chunk.model_validate(chunk.params))
     except Exception as exc:
         return _chunk_raised(settings, factory, job_id, chunk, owner, exc)
 
@@ -405,8 +410,12 @@ def _chunk_raised(
 ) -> ChunkOutcome:
     error = _error_text(exc)
     log.exception("job %s chunk %s failed", job_id, chunk.index)
-    # A domain error (bad input, missing row) fails the same way every time: no retry.
-    final = isinstance(exc, OntolabelError) or chunk.deliveries >= settings.max_deliveries
+    # A domain error (bad input, missing row, a chunk that does not fit its contract) fails
+    # the same way every time: no retry.
+    final = (
+        isinstance(exc, OntolabelError | ValidationError)
+        or chunk.deliveries >= settings.max_deliveries
+    )
     status = "failed" if final else "pending"
 
     def work(session: Session) -> None:
@@ -451,7 +460,8 @@ def finish_job(settings: Settings, factory: sessionmaker[Session], job_id: int, 
     ctx = JobRunContext(settings, factory, job_id, owner)
     try:
         with _Heartbeat(ctx, settings.job_lease_s):
-            outputs = kind.finish(ctx, params) if kind.finish is not None else {}
+            finish = kind.finish
+            outputs = finish(ctx, kind.params.model_validate(params)) if finish else {}
     except Exception as exc:
         error = f"finishing failed: {_error_text(exc)}"
         log.exception("job %s: %s", job_id, error)

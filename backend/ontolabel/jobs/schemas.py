@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+
+from ontolabel.jobs.params import JobParams
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -20,30 +24,37 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 JobStatus = Literal["queued", "planning", "running", "succeeded", "failed", "cancelled"]
 
 
-class JobCreate(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"kind": "index", "params": {"dataset_id": 2}},
-                {
-                    "kind": "pseudo_label",
-                    "params": {
-                        "model": {"id": 1},
-                        "dataset_id": 2,
-                        "mapping": {"revision_id": 7},
-                        "tta": {"scales": [0.5, 1, 1.5], "flip": True},
-                        "options": {"void_threshold": 0.5, "save_prediction": True},
-                    },
-                },
-            ]
-        }
-    )
+class JobCreateBase(BaseModel):
+    """``{"kind": ..., "params": {...}}``; one subclass per kind, ``params`` its contract."""
 
-    kind: str = Field(description="One of: index, preview, pseudo_label, evaluate, train.")
-    params: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The kind's pinned inputs (e.g. mapping revision id, model id).",
+    model_config = ConfigDict(extra="forbid")
+
+    params: JobParams
+
+    def job_params(self) -> JobParams:
+        return self.params
+
+
+@cache
+def job_create_model(params_model: type[JobParams]) -> type[JobCreateBase]:
+    """The request body for one kind: ``kind`` fixed to its name, ``params`` its model."""
+    name = "".join(part.title() for part in params_model.kind.split("_")) + "JobCreate"
+    model: type[JobCreateBase] = create_model(
+        name,
+        __base__=JobCreateBase,
+        __doc__=f"Create a ``{params_model.kind}`` job. {params_model.__doc__ or ''}".strip(),
+        kind=(Literal[params_model.kind], Field(description="The job kind.")),  # type: ignore[arg-type]
+        params=(params_model, Field(description=f"Parameters of a {params_model.kind} job.")),
     )
+    return model
+
+
+def job_create_type(params_models: Sequence[type[JobParams]]) -> Any:
+    """``POST /api/jobs``' body: the kinds' request models, discriminated by ``kind``."""
+    members = tuple(job_create_model(m) for m in params_models)
+    if len(members) == 1:
+        return members[0]
+    return Annotated[Union[members], Field(discriminator="kind")]  # noqa: UP007
 
 
 class JobRead(BaseModel):
@@ -55,7 +66,11 @@ class JobRead(BaseModel):
                     "id": 14,
                     "kind": "pseudo_label",
                     "status": "running",
-                    "params": {"model": {"id": 1}, "dataset_id": 2, "mapping": {"revision_id": 7}},
+                    "params": {
+                        "model": {"id": 1},
+                        "dataset_id": 2,
+                        "mapping": {"mapping_id": 3, "revision": 5},
+                    },
                     "outputs": {},
                     "done": 32,
                     "total": 60,

@@ -7,21 +7,19 @@ transaction commits, so a rolled-back request never starts work.
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from ontolabel.core.config import Settings
 from ontolabel.core.db import after_commit, begin_write
 from ontolabel.errors import Conflict, InvalidInput, NotFound
-from ontolabel.jobs import dispatch, kinds, repository
+from ontolabel.jobs import dispatch, kinds, references, repository
+from ontolabel.jobs.params import JobParams
 from ontolabel.jobs.tables import FINAL_JOB_STATUSES, JOB_STATUSES, Job, JobEvent, JobFrameError
 
 log = logging.getLogger(__name__)
-
-# Static on purpose: the torch kinds register only inside workers, and the API must
-# validate names without importing them.
-KNOWN_KINDS = ("index", "preview", "pseudo_label", "evaluate", "train")
 
 
 class Author(Protocol):
@@ -31,30 +29,29 @@ class Author(Protocol):
 
 def known_kind_names() -> list[str]:
     """The product's kinds plus any registered in this process (plugins, tests)."""
-    return sorted({*KNOWN_KINDS, *kinds.registered_kind_names()})
+    return sorted(m.kind for m in kinds.params_models())
 
 
 def create_job(
     session: Session,
-    kind: str,
-    params: dict[str, Any],
+    settings: Settings,
+    params: JobParams,
     user: Author | str,
     *,
     dispatcher: dispatch.Dispatcher | None = None,
 ) -> Job:
-    """Add a queued job; it is dispatched only once the caller's transaction commits.
+    """Add a queued job of ``params``' kind; it is dispatched only once the caller's
+    transaction commits.
 
-    ``dispatcher`` defaults to the one the app registered for this database; with
-    none (CLI), the row waits for ``run_job_inline`` or a runner's resume.
+    What the parameters name is checked first (``references.prepare``) and the stored
+    parameters are the validated model's dump, defaults and pinned revision included.
+    ``dispatcher`` defaults to the one the app registered for this database; with none
+    (CLI), the row waits for ``run_job_inline`` or a server's pick-up.
     """
-    if kind not in known_kind_names():
-        raise InvalidInput(
-            f"unknown job kind {kind!r}; use one of {', '.join(known_kind_names())}",
-            field="kind",
-        )
+    prepared = references.prepare(session, settings, params)
     author = user if isinstance(user, str) else user.name
-    job = repository.add_job(session, kind, params, author)
-    repository.append_event(session, job.id, "info", f"{kind} job queued by {author}")
+    job = repository.add_job(session, params.kind, prepared.model_dump(mode="json"), author)
+    repository.append_event(session, job.id, "info", f"{params.kind} job queued by {author}")
     target = dispatcher or dispatch.dispatcher_for(session)
     if target is not None:
         job_id, bind = job.id, session.get_bind()

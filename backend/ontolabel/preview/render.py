@@ -10,6 +10,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from ontolabel.domain.constraint import AllowedTable, constrain
+from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.domain.taxonomy import VOID_ID, Taxonomy
 
 
@@ -57,7 +58,7 @@ def render(
     table: AllowedTable,
     colors: npt.NDArray[np.uint8],
     *,
-    void_threshold: float = 0.5,
+    void_threshold: float = DEFAULT_VOID_THRESHOLD,
     confidence_floor: float = 0.0,
 ) -> PreviewImages:
     """Constrain with the domain reference and colour the three layers."""

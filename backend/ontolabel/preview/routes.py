@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from ontolabel.api.deps import SessionDep, SettingsDep
+from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.preview import service
 from ontolabel.preview.schemas import PreviewLayer, PreviewRead, PreviewRequest
 
@@ -54,7 +55,7 @@ def frame_preview(
     mapping_id: int,
     revision: int | None = None,
     layer: PreviewLayer = "pseudo_label",
-    void_threshold: float = Query(default=0.5, ge=0, le=1),
+    void_threshold: float = Query(default=DEFAULT_VOID_THRESHOLD, ge=0, le=1),
 ) -> Response:
     """One layer as a PNG for a saved revision (frame previews cached under the frame id)."""
     body = PreviewRequest(mapping_id=mapping_id, revision=revision, void_threshold=void_threshold)

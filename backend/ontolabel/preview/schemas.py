@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.mappings.schemas import MappingRowSchema
 
 PreviewLayer = Literal["prediction", "pseudo_label", "difference"]
@@ -35,7 +36,7 @@ class PreviewRequest(BaseModel):
     rows: list[MappingRowSchema] | None = Field(
         default=None, description="Unsaved draft rows of this mapping; wins over revision."
     )
-    void_threshold: float = Field(default=0.5, ge=0, le=1)
+    void_threshold: float = Field(default=DEFAULT_VOID_THRESHOLD, ge=0, le=1)
     confidence_floor: float = Field(default=0.0, ge=0, le=1)
 
 

@@ -978,7 +978,7 @@ export interface components {
              * Message
              * @default
              */
-            message: string;
+            message?: string;
             /**
              * Name
              * @description Default: <extra>-to-<source>.
@@ -1004,7 +1004,7 @@ export interface components {
              * @default extra
              * @enum {string}
              */
-            kind: "source" | "extra";
+            kind?: "source" | "extra";
             /**
              * Name
              * @description Default: the YAML's name or file stem.
@@ -1048,7 +1048,7 @@ export interface components {
              * Description
              * @default
              */
-            description: string;
+            description?: string;
             /** Image Glob */
             image_glob?: string | null;
             /**
@@ -1276,6 +1276,76 @@ export interface components {
             line?: number | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * EvaluateJobCreate
+         * @description Create a ``evaluate`` job. Score a model, or a folder of predicted label PNGs, against ground truth.
+         *
+         *     ``class_ids`` (and ``class_names``) are the predicted taxonomy, in channel order. With
+         *     ``mapping`` the ground truth is in its extra taxonomy: a label allowing exactly one
+         *     source class (and no void) becomes that class, every other label is ignored.
+         */
+        EvaluateJobCreate: {
+            /**
+             * @description The job kind. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "evaluate";
+            /** @description Parameters of a evaluate job. */
+            params: components["schemas"]["EvaluateParams"];
+        };
+        /**
+         * EvaluateParams
+         * @description Score a model, or a folder of predicted label PNGs, against ground truth.
+         *
+         *     ``class_ids`` (and ``class_names``) are the predicted taxonomy, in channel order. With
+         *     ``mapping`` the ground truth is in its extra taxonomy: a label allowing exactly one
+         *     source class (and no void) becomes that class, every other label is ignored.
+         * @example {
+         *       "class_ids": [
+         *         0,
+         *         1,
+         *         2
+         *       ],
+         *       "class_names": [
+         *         "road",
+         *         "sidewalk",
+         *         "building"
+         *       ],
+         *       "labels_dir": "/data/city/gt",
+         *       "predictions_dir": "/data/outputs/14"
+         *     }
+         */
+        EvaluateParams: {
+            /** Class Ids */
+            class_ids: number[];
+            /** Class Names */
+            class_names?: string[] | null;
+            /** Dataset Id */
+            dataset_id?: number | null;
+            /** Device */
+            device?: string | null;
+            /** Frame Ids */
+            frame_ids?: number[] | null;
+            /** Images Dir */
+            images_dir?: string | null;
+            /** Labels Dir */
+            labels_dir?: string | null;
+            mapping?: components["schemas"]["MappingRef"] | null;
+            model?: components["schemas"]["ModelRef"] | null;
+            /** Predictions Dir */
+            predictions_dir?: string | null;
+            /**
+             * @default {
+             *       "flip": false,
+             *       "precision": "bf16",
+             *       "scales": [
+             *         1
+             *       ],
+             *       "tile": 512
+             *     }
+             */
+            tta?: components["schemas"]["TTASettings"];
         };
         /** EvaluationList */
         EvaluationList: {
@@ -1585,6 +1655,35 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
+         * IndexJobCreate
+         * @description Create a ``index`` job. Walk a dataset's tree and index its frames and class histograms.
+         */
+        IndexJobCreate: {
+            /**
+             * @description The job kind. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "index";
+            /** @description Parameters of a index job. */
+            params: components["schemas"]["IndexParams"];
+        };
+        /**
+         * IndexParams
+         * @description Walk a dataset's tree and index its frames and class histograms.
+         * @example {
+         *       "dataset_id": 2
+         *     }
+         */
+        IndexParams: {
+            /** Dataset Id */
+            dataset_id: number;
+            /**
+             * Workers
+             * @description Reader processes.
+             */
+            workers?: number | null;
+        };
+        /**
          * IndexStarted
          * @example {
          *       "dataset_id": 2,
@@ -1598,51 +1697,32 @@ export interface components {
             job_id: number;
         };
         /**
-         * JobCreate
-         * @example {
-         *       "kind": "index",
-         *       "params": {
-         *         "dataset_id": 2
-         *       }
-         *     }
-         * @example {
-         *       "kind": "pseudo_label",
-         *       "params": {
-         *         "dataset_id": 2,
-         *         "mapping": {
-         *           "revision_id": 7
-         *         },
-         *         "model": {
-         *           "id": 1
-         *         },
-         *         "options": {
-         *           "save_prediction": true,
-         *           "void_threshold": 0.5
-         *         },
-         *         "tta": {
-         *           "flip": true,
-         *           "scales": [
-         *             0.5,
-         *             1,
-         *             1.5
-         *           ]
-         *         }
-         *       }
-         *     }
+         * InlineMapping
+         * @description A mapping and its two taxonomies as native YAML documents (the CLI's files).
          */
-        JobCreate: {
+        InlineMapping: {
             /**
-             * Kind
-             * @description One of: index, preview, pseudo_label, evaluate, train.
+             * Description
+             * @description Where the documents came from (file, sha256).
              */
-            kind: string;
-            /**
-             * Params
-             * @description The kind's pinned inputs (e.g. mapping revision id, model id).
-             */
-            params?: {
+            description?: {
                 [key: string]: unknown;
             };
+            /**
+             * Extra
+             * @description Native YAML of the extra taxonomy.
+             */
+            extra: string;
+            /**
+             * Mapping
+             * @description Native YAML of the mapping.
+             */
+            mapping: string;
+            /**
+             * Source
+             * @description Native YAML of the source taxonomy.
+             */
+            source: string;
         };
         /** JobList */
         JobList: {
@@ -1664,7 +1744,8 @@ export interface components {
          *       "params": {
          *         "dataset_id": 2,
          *         "mapping": {
-         *           "revision_id": 7
+         *           "mapping_id": 3,
+         *           "revision": 5
          *         },
          *         "model": {
          *           "id": 1
@@ -1849,7 +1930,7 @@ export interface components {
              * @description Why; recorded on revision 1.
              * @default
              */
-            message: string;
+            message?: string;
             /** Name */
             name: string;
             /** Rows */
@@ -1997,6 +2078,25 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * MappingRef
+         * @description A stored mapping by id and revision number (default: head when the job is created),
+         *     or an inline document.
+         * @example {
+         *       "mapping_id": 3,
+         *       "revision": 5
+         *     }
+         */
+        MappingRef: {
+            inline?: components["schemas"]["InlineMapping"] | null;
+            /** Mapping Id */
+            mapping_id?: number | null;
+            /**
+             * Revision
+             * @description Revision number as the API shows it; omitted: the head, pinned at creation.
+             */
+            revision?: number | null;
         };
         /**
          * MappingRevert
@@ -2197,7 +2297,7 @@ export interface components {
              * @description Why this change; shown in the history.
              * @default
              */
-            message: string;
+            message?: string;
             /** Rows */
             rows: components["schemas"]["MappingRowSchema"][];
         };
@@ -2285,6 +2385,30 @@ export interface components {
             taxonomy_id: number;
         };
         /**
+         * ModelRef
+         * @description A registered model (``id``), or a local folder / checkpoint file (``path``).
+         * @example {
+         *       "id": 1
+         *     }
+         */
+        ModelRef: {
+            /**
+             * Id
+             * @description Registered model id.
+             */
+            id?: number | null;
+            /**
+             * Kind
+             * @description With path: how to load it (default: guessed from the path).
+             */
+            kind?: ("hf_dir" | "checkpoint" | "ontolabel") | null;
+            /**
+             * Path
+             * @description A save_pretrained folder or .pth/.safetensors file under an allowed root.
+             */
+            path?: string | null;
+        };
+        /**
          * ModelUpdate
          * @example {
          *       "details": {
@@ -2333,6 +2457,95 @@ export interface components {
              * @description Taxonomy classes present in no frame.
              */
             never_labelled: string[];
+        };
+        /**
+         * PreviewFrame
+         * @description One frame to cache teacher probabilities for, by key and file paths.
+         */
+        PreviewFrame: {
+            /**
+             * Image
+             * @description An absolute folder under an allowed data root or the output root.
+             */
+            image: string;
+            /** Key */
+            key: string;
+            /** Label */
+            label?: string | null;
+        };
+        /**
+         * PreviewJobCreate
+         * @description Create a ``preview`` job. Cache the teacher's probabilities of some frames so previews follow mapping edits.
+         */
+        PreviewJobCreate: {
+            /**
+             * @description The job kind. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "preview";
+            /** @description Parameters of a preview job. */
+            params: components["schemas"]["PreviewParams"];
+        };
+        /**
+         * PreviewParams
+         * @description Cache the teacher's probabilities of some frames so previews follow mapping edits.
+         * @example {
+         *       "dataset_id": 2,
+         *       "frame_ids": [
+         *         17
+         *       ],
+         *       "model": {
+         *         "id": 1
+         *       }
+         *     }
+         */
+        PreviewParams: {
+            /** Dataset Id */
+            dataset_id?: number | null;
+            /** Device */
+            device?: string | null;
+            /**
+             * Dtype
+             * @default uint8
+             * @enum {string}
+             */
+            dtype?: "uint8" | "float16";
+            /** Frame Ids */
+            frame_ids?: number[] | null;
+            /** Frames */
+            frames?: components["schemas"]["PreviewFrame"][] | null;
+            /** Images Dir */
+            images_dir?: string | null;
+            /** Labels Dir */
+            labels_dir?: string | null;
+            /**
+             * Max Side
+             * @description Cached resolution.
+             * @default 512
+             */
+            max_side?: number;
+            model: components["schemas"]["ModelRef"];
+            /**
+             * Model Key
+             * @description Cache folder name (default: from the model).
+             */
+            model_key?: string | null;
+            /**
+             * Taxonomy Id
+             * @description Taxonomy of the labels (their colours).
+             */
+            taxonomy_id?: number | null;
+            /**
+             * @default {
+             *       "flip": false,
+             *       "precision": "bf16",
+             *       "scales": [
+             *         1
+             *       ],
+             *       "tile": 512
+             *     }
+             */
+            tta?: components["schemas"]["TTASettings"];
         };
         /**
          * PreviewRead
@@ -2396,7 +2609,7 @@ export interface components {
              * Confidence Floor
              * @default 0
              */
-            confidence_floor: number;
+            confidence_floor?: number;
             /** Mapping Id */
             mapping_id: number;
             /**
@@ -2413,7 +2626,154 @@ export interface components {
              * Void Threshold
              * @default 0.5
              */
-            void_threshold: number;
+            void_threshold?: number;
+        };
+        /**
+         * PseudoLabelJobCreate
+         * @description Create a ``pseudo_label`` job. Label extra frames: the teacher's TTA softmax constrained by the mapping, argmax.
+         */
+        PseudoLabelJobCreate: {
+            /**
+             * @description The job kind. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "pseudo_label";
+            /** @description Parameters of a pseudo_label job. */
+            params: components["schemas"]["PseudoLabelParams"];
+        };
+        /**
+         * PseudoLabelOptions
+         * @description What a pseudo-label job writes besides the labels, and how it runs.
+         */
+        PseudoLabelOptions: {
+            /**
+             * Batch Size
+             * @default 2
+             */
+            batch_size?: number;
+            /**
+             * Chunk Frames
+             * @description Frames per chunk task.
+             * @default 16
+             */
+            chunk_frames?: number;
+            /**
+             * Confidence Floor
+             * @default 0
+             */
+            confidence_floor?: number;
+            /** Device */
+            device?: string | null;
+            /**
+             * Num Workers
+             * @description Frame-loading processes.
+             * @default 2
+             */
+            num_workers?: number;
+            /**
+             * Save Prediction
+             * @description Also write the unconstrained argmax.
+             * @default false
+             */
+            save_prediction?: boolean;
+            /**
+             * Soft Top K
+             * @description Also write top-k probabilities.
+             * @default 0
+             */
+            soft_top_k?: number;
+            /**
+             * Void Threshold
+             * @default 0.5
+             */
+            void_threshold?: number;
+            /**
+             * Writer Threads
+             * @default 4
+             */
+            writer_threads?: number;
+        };
+        /**
+         * PseudoLabelParams
+         * @description Label extra frames: the teacher's TTA softmax constrained by the mapping, argmax.
+         * @example {
+         *       "dataset_id": 2,
+         *       "mapping": {
+         *         "mapping_id": 3,
+         *         "revision": 5
+         *       },
+         *       "model": {
+         *         "id": 1
+         *       },
+         *       "options": {
+         *         "save_prediction": true,
+         *         "void_threshold": 0.5
+         *       },
+         *       "tta": {
+         *         "flip": true,
+         *         "scales": [
+         *           0.5,
+         *           1,
+         *           1.5
+         *         ]
+         *       }
+         *     }
+         */
+        PseudoLabelParams: {
+            /** Dataset Id */
+            dataset_id?: number | null;
+            /**
+             * Frame Ids
+             * @description Only these frames of the dataset.
+             */
+            frame_ids?: number[] | null;
+            /** Images Dir */
+            images_dir?: string | null;
+            /** Labels Dir */
+            labels_dir?: string | null;
+            mapping: components["schemas"]["MappingRef"];
+            model: components["schemas"]["ModelRef"];
+            /**
+             * @default {
+             *       "batch_size": 2,
+             *       "chunk_frames": 16,
+             *       "confidence_floor": 0,
+             *       "num_workers": 2,
+             *       "save_prediction": false,
+             *       "soft_top_k": 0,
+             *       "void_threshold": 0.5,
+             *       "writer_threads": 4
+             *     }
+             */
+            options?: components["schemas"]["PseudoLabelOptions"];
+            /**
+             * Output Dir
+             * @description Write here instead of <output root>/<job id>.
+             */
+            output_dir?: string | null;
+            /**
+             * Priors
+             * @description Constrain by the mapping; false writes the teacher's own argmax (the Naive Student baseline).
+             * @default true
+             */
+            priors?: boolean;
+            /**
+             * @default {
+             *       "flip": true,
+             *       "precision": "bf16",
+             *       "scales": [
+             *         0.5,
+             *         0.75,
+             *         1,
+             *         1.25,
+             *         1.5,
+             *         1.75,
+             *         2
+             *       ],
+             *       "tile": 512
+             *     }
+             */
+            tta?: components["schemas"]["TTASettings"];
         };
         /**
          * RevisionVerification
@@ -2565,11 +2925,53 @@ export interface components {
              * Seed
              * @default 0
              */
-            seed: number;
+            seed?: number;
             /** Sequence */
             sequence?: string | null;
             /** Split */
             split?: string | null;
+        };
+        /**
+         * TTASettings
+         * @description Test-time augmentation (DESIGN.md rule 6): softmax averaged over flip x scales.
+         */
+        TTASettings: {
+            /**
+             * Flip
+             * @default true
+             */
+            flip?: boolean;
+            /**
+             * Max Pixels
+             * @description Tile views above this many pixels (default: auto).
+             */
+            max_pixels?: number | null;
+            /**
+             * Precision
+             * @description Autocast on CUDA; CPU runs fp32.
+             * @default bf16
+             * @enum {string}
+             */
+            precision?: "bf16" | "fp16" | "fp32";
+            /**
+             * Scales
+             * @default [
+             *       0.5,
+             *       0.75,
+             *       1,
+             *       1.25,
+             *       1.5,
+             *       1.75,
+             *       2
+             *     ]
+             */
+            scales?: number[];
+            /**
+             * Tile
+             * @description Tile side when tiling.
+             * @default 512
+             */
+            tile?: number;
         };
         /**
          * TaxonomyClassSchema
@@ -2601,7 +3003,7 @@ export interface components {
              * @description Excluded from training and evaluation.
              * @default false
              */
-            ignore: boolean;
+            ignore?: boolean;
             /** Name */
             name: string;
             /**
@@ -2651,7 +3053,7 @@ export interface components {
              * Description
              * @default
              */
-            description: string;
+            description?: string;
             /**
              * Kind
              * @description `source`: a target label space; `extra`: mapped onto one.
@@ -2780,6 +3182,80 @@ export interface components {
              */
             version: number;
         };
+        /**
+         * TrainJobCreate
+         * @description Create a ``train`` job. Train a SegFormer student on image/label pairs in the source taxonomy's ids.
+         */
+        TrainJobCreate: {
+            /**
+             * @description The job kind. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "train";
+            /** @description Parameters of a train job. */
+            params: components["schemas"]["TrainParams"];
+        };
+        /**
+         * TrainParams
+         * @description Train a SegFormer student on image/label pairs in the source taxonomy's ids.
+         */
+        TrainParams: {
+            /**
+             * Batch Size
+             * @default 4
+             */
+            batch_size?: number;
+            /** Class Ids */
+            class_ids: number[];
+            /** Class Names */
+            class_names: string[];
+            /**
+             * Crop
+             * @default 128
+             */
+            crop?: number;
+            /** Dataset Id */
+            dataset_id?: number | null;
+            /** Device */
+            device?: string | null;
+            /**
+             * Frame Ids
+             * @description Only these frames of the dataset.
+             */
+            frame_ids?: number[] | null;
+            /** Images Dir */
+            images_dir?: string | null;
+            /** Labels Dir */
+            labels_dir?: string | null;
+            /**
+             * Learning Rate
+             * @default 0.0006
+             */
+            learning_rate?: number;
+            /** Max Seconds */
+            max_seconds?: number | null;
+            /**
+             * Register As
+             * @description Register the student by name.
+             */
+            register_as?: string | null;
+            /**
+             * Size
+             * @default tiny
+             * @enum {string}
+             */
+            size?: "nano" | "tiny" | "b0";
+            /**
+             * Steps
+             * @default 200
+             */
+            steps?: number;
+            /**
+             * Taxonomy Id
+             * @description The student's taxonomy (to register it).
+             */
+            taxonomy_id?: number | null;
+        };
         /** UnpairedRead */
         UnpairedRead: {
             /** Image */
@@ -2854,7 +3330,7 @@ export interface components {
              * Note
              * @default
              */
-            note: string;
+            note?: string;
             /**
              * Revision
              * @description Revision number; default: head.
@@ -3716,7 +4192,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["JobCreate"];
+                "application/json": components["schemas"]["IndexJobCreate"] | components["schemas"]["PreviewJobCreate"] | components["schemas"]["PseudoLabelJobCreate"] | components["schemas"]["EvaluateJobCreate"] | components["schemas"]["TrainJobCreate"];
             };
         };
         responses: {

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from ontolabel.domain.constraint import AllowedTable
 from ontolabel.domain.constraint import constrain as reference_constrain
+from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.domain.taxonomy import VOID_ID
 from torch import Tensor
 
@@ -38,7 +39,7 @@ from torch import Tensor
 class ConstraintOptions:
     """Knobs of rules 4 and 5."""
 
-    void_threshold: float = 0.5
+    void_threshold: float = DEFAULT_VOID_THRESHOLD
     confidence_floor: float = 0.0
 
 

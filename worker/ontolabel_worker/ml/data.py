@@ -27,18 +27,6 @@ class FramePair:
     label_rel: str
     """The label file's path relative to the labels folder: outputs mirror it."""
 
-    def to_json(self) -> dict[str, str]:
-        return {
-            "key": self.key,
-            "image": self.image,
-            "label": self.label,
-            "label_rel": self.label_rel,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, str]) -> FramePair:
-        return cls(**data)
-
 
 def _by_key(root: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}

@@ -38,6 +38,8 @@ class LabelOptions:
     """What to write besides the pseudo-label, and how to run."""
 
     constraint: ConstraintOptions = field(default_factory=ConstraintOptions)
+    priors: bool = True
+    """Constrain by the mapping; False writes the teacher's own argmax (Naive Student)."""
     save_prediction: bool = False
     """Also write the teacher's argmax without priors under ``_prediction/``."""
     soft_top_k: int = 0
@@ -67,11 +69,14 @@ def output_paths(out_dir: Path, pair: FramePair, options: LabelOptions) -> dict[
     return paths
 
 
-def is_done(out_dir: Path, pair: FramePair, options: LabelOptions) -> bool:
-    """Every output of the frame exists and is complete (PNGs decode at label size)."""
+def is_done(out_dir: Path, pair: FramePair, options: LabelOptions, provenance: str = "") -> bool:
+    """Every output of the frame exists, is complete (PNGs decode at label size) and was
+    made by what ``provenance`` names (its report says so): a rerun with another mapping,
+    model or settings relabels the frame instead of keeping a label the manifest would
+    misdescribe."""
     paths = output_paths(out_dir, pair, options)
     size = writer.png_size(Path(pair.label))
-    if size is None or not paths["report"].is_file():
+    if size is None or writer.read_json(paths["report"]).get("provenance") != provenance:
         return False
     pngs = [paths["label"], *([paths["prediction"]] if "prediction" in paths else [])]
     return all(writer.png_complete(p, size) for p in pngs) and (
@@ -90,12 +95,14 @@ def label_frames(
     on_done: Callable[[int], None] = lambda n: None,
     is_cancelled: Callable[[], bool] = lambda: False,
     label_colors: Mapping[int, int] | None = None,
+    provenance: str = "",
 ) -> list[FrameReport]:
-    """Label ``pairs`` not already done; report every frame handled (errors included).
+    """Label ``pairs`` not already done by ``provenance``; report every frame handled
+    (errors included), each report naming ``provenance``.
 
     ``label_colors`` decodes colour label PNGs (``ontolabel.domain.labels.color_table``).
     """
-    todo = [p for p in pairs if not is_done(out_dir, p, options)]
+    todo = [p for p in pairs if not is_done(out_dir, p, options, provenance)]
     skipped = len(pairs) - len(todo)
     if skipped:
         on_done(skipped)
@@ -113,7 +120,9 @@ def label_frames(
                 reports.append(FrameReport(frame.pair.key, error=frame.error))
                 _write_report(pool, out_dir, frame.pair, options, {"error": frame.error})
             if batch.frames:
-                reports.extend(_label_batch(model, batch, table, tta, options, out_dir, pool))
+                reports.extend(
+                    _label_batch(model, batch, table, tta, options, out_dir, pool, provenance)
+                )
             for key, error in pool.drain():
                 reports.append(FrameReport(key, error=error))
             on_done(len(batch.frames) + len(failed))
@@ -175,6 +184,7 @@ def _label_batch(
     options: LabelOptions,
     out_dir: Path,
     pool: writer.WriterPool,
+    provenance: str,
 ) -> list[FrameReport]:
     started = time.perf_counter()
     batch, images, labels = device_batch.frames, device_batch.images, device_batch.labels
@@ -189,9 +199,13 @@ def _label_batch(
     seconds = (time.perf_counter() - started) / len(batch)
     reports = []
     for i, frame in enumerate(batch):
-        pseudo = constrain(prediction.probs[i], labels[i], table, options.constraint)
         plain = unconstrained(prediction.probs[i], table)
+        if options.priors:
+            pseudo = constrain(prediction.probs[i], labels[i], table, options.constraint)
+        else:
+            pseudo = plain
         stats: dict[str, Any] = {
+            "provenance": provenance,
             **frame_stats(pseudo, plain),
             "seconds": round(seconds, 4),
             "precision": tta.precision_on(images.device),

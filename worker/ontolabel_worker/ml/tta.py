@@ -14,18 +14,17 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from ontolabel.domain.labeling import DEFAULT_TTA_SCALES
 from torch import Tensor
 
 from ontolabel_worker.ml.models import SegmentationModel
-
-DEFAULT_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 
 
 @dataclass(frozen=True)
 class TTAConfig:
     """Views to average and how to run them."""
 
-    scales: tuple[float, ...] = DEFAULT_SCALES
+    scales: tuple[float, ...] = DEFAULT_TTA_SCALES
     flip: bool = True
     precision: Literal["bf16", "fp16", "fp32"] = "bf16"
     """Autocast dtype on CUDA; CPU always runs fp32."""

@@ -51,6 +51,15 @@ def write_json(path: Path, data: Any) -> None:
     _atomic_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
 
 
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object written by ``write_json``; {} when missing or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def png_complete(path: Path, size: tuple[int, int] | None = None) -> bool:
     """True if ``path`` is a PNG that decodes fully (at ``(height, width)`` if given)."""
     try:

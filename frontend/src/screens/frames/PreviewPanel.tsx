@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, unwrap } from "../../api/client";
+import type { JobParams } from "../../api/jobKinds";
 import { ErrorBox } from "../../components/Async";
 import { Card } from "../../components/Page";
 import { useQuery } from "../../lib/useQuery";
@@ -44,7 +45,7 @@ export function PreviewPanel(props: { frameId: number; datasetId: number; extraT
   async function runTeacher() {
     setRunning("queued");
     try {
-      const params = { model: { id: Number(model) }, dataset_id: props.datasetId, frame_ids: [props.frameId] };
+      const params: JobParams["preview"] = { model: { id: Number(model) }, dataset_id: props.datasetId, frame_ids: [props.frameId] };
       let job = await unwrap(api.POST("/api/jobs", { body: { kind: "preview", params } }));
       while (!FINAL.includes(job.status)) {
         setRunning(job.status);

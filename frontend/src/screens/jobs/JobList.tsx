@@ -1,5 +1,6 @@
 import { useEffect } from "preact/hooks";
 import { api, unwrap, type Schemas } from "../../api/client";
+import { JOB_KINDS } from "../../api/jobKinds";
 import { Async } from "../../components/Async";
 import { Page } from "../../components/Page";
 import { when } from "../../lib/format";
@@ -7,7 +8,6 @@ import { href, navigate } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
 import { FINAL, JobStatus } from "./JobStatus";
 
-const KINDS = ["index", "preview", "pseudo_label", "evaluate", "train"];
 const STATUSES: Schemas["JobRead"]["status"][] = ["queued", "planning", "running", "succeeded", "failed", "cancelled"];
 
 /** Jobs, newest first; refreshes itself while any job is still active. */
@@ -31,7 +31,7 @@ export function JobList(props: { query: URLSearchParams }) {
       <div class="row" style={{ marginBottom: "10px" }}>
         <select class="input" aria-label="job kind" value={kind} onChange={filter("kind")}>
           <option value="">all kinds</option>
-          {KINDS.map((k) => (
+          {JOB_KINDS.map((k) => (
             <option key={k}>{k}</option>
           ))}
         </select>
