@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 from PIL import Image
+
+if TYPE_CHECKING:
+    from transformers import Mask2FormerConfig, Mask2FormerForUniversalSegmentation
 
 SOURCE_NAMES = ["road", "building", "vegetation", "sky", "person"]
 EXTRA_CSV = (
@@ -38,19 +41,17 @@ def segformer_dir(path: Path, names: list[str], seed: int = 0) -> Path:
     return path
 
 
-def mask2former_dir(path: Path, names: list[str], seed: int = 0) -> Path:
-    """A Mask2Former with a 1-layer-per-stage tiny Swin backbone."""
-    import torch
-    from transformers import Mask2FormerConfig, Mask2FormerForUniversalSegmentation, SwinConfig
+def mask2former_config(names: list[str]) -> Mask2FormerConfig:
+    """A Mask2Former config naming ``names``, with a 1-layer-per-stage tiny Swin backbone."""
+    from transformers import Mask2FormerConfig, SwinConfig
 
-    torch.manual_seed(seed)
     # transformers' stubs miss the PretrainedConfig kwargs: pass them as a dict
     common: dict[str, Any] = {"out_features": ["stage1", "stage2", "stage3", "stage4"]}
     swin = SwinConfig(
         embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], window_size=4, **common
     )
     labels: dict[str, Any] = {"num_labels": len(names)}
-    config = Mask2FormerConfig(
+    return Mask2FormerConfig(
         backbone_config=swin,
         **labels,
         hidden_dim=32,
@@ -65,8 +66,92 @@ def mask2former_dir(path: Path, names: list[str], seed: int = 0) -> Path:
         id2label=dict(enumerate(names)),
         label2id={n: i for i, n in enumerate(names)},
     )
-    Mask2FormerForUniversalSegmentation(config).save_pretrained(path)
+
+
+def mask2former_dir(path: Path, names: list[str], seed: int = 0) -> Path:
+    """A tiny Mask2Former naming ``names``, saved with save_pretrained."""
+    import torch
+    from transformers import Mask2FormerForUniversalSegmentation
+
+    torch.manual_seed(seed)
+    Mask2FormerForUniversalSegmentation(mask2former_config(names)).save_pretrained(path)
     return path
+
+
+PAPER_TRAINING_CONFIG: dict[str, Any] = {
+    "dataset": ["cityscapes"],
+    "seg_task": "semantic",
+    "model": "mask2former",
+    "size": "large",
+    "source_dataset": "cityscapes",
+    "validation_datasets": ["cityscapes", "wilddash"],
+    "master_labels": "master_labels_cityscapes",
+    "color_map": "cityscapes",
+    "training_params": {"batch_size": 4, "epochs": 100, "save_best": True, "first_epoch_save": 1},
+    "optimizer": {"name": "AdamW", "AdamW": {"encoder_lr": 1e-5, "lr": 1e-4, "weight_decay": 0.05}},
+    "lr_scheduler": {
+        "name": "MultiStepLR",
+        "warmup_epochs": 1,
+        "MultiStepLR": {"gamma": 0.1, "milestones": [90, 95]},
+    },
+    "patience": 15,
+    "pretrained": "facebook/mask2former-swin-large-cityscapes-semantic",
+    "model_config": {"no_object_weight": 0.005},
+}
+"""The training YAML as the paper's trainer stores it under ``config`` (see its config.yaml)."""
+
+
+def paper_teacher(
+    path: Path, names: list[str], *, extra: dict[str, Any] | None = None, seed: int = 0
+) -> Mask2FormerForUniversalSegmentation:
+    """A ``.pth`` in the layout of the paper's released teachers; returns the network (eval).
+
+    As its trainer saves them: the state dict, one real AdamW step's optimiser state, a
+    warm-up + MultiStepLR scheduler, the training YAML, the pickled ``Mask2FormerConfig`` and
+    the validation figures as tensors; ``extra`` adds entries (e.g. something untrusted).
+    """
+    import torch
+    from torch.optim.lr_scheduler import LambdaLR, MultiStepLR, SequentialLR
+    from transformers import Mask2FormerForUniversalSegmentation
+
+    torch.manual_seed(seed)
+    network = Mask2FormerForUniversalSegmentation(mask2former_config(names))
+    named = list(network.named_parameters())
+    encoder = [p for n, p in named if n.startswith("model.pixel_level_module.encoder")]
+    decoder = [p for n, p in named if not n.startswith("model.pixel_level_module.encoder")]
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder, "lr": 1e-5}, {"params": decoder, "lr": 1e-4}], weight_decay=0.05
+    )
+    warmup = LambdaLR(optimizer, lambda step: (step + 1) / 11)
+    main = MultiStepLR(optimizer, milestones=[90, 95], gamma=0.1)
+    scheduler = SequentialLR(optimizer, [warmup, main], milestones=[10])
+    out = network(pixel_values=torch.randn(1, 3, 64, 64))
+    (out.class_queries_logits.mean() + out.masks_queries_logits.mean()).backward()
+    optimizer.step()
+    scheduler.step()
+    figures = {
+        "fitness": torch.tensor(0.61),
+        "mean_iou": torch.tensor(0.55),
+        "mean_accuracy": torch.tensor(0.83),
+        "loss": torch.tensor(1.7),
+        "per_category_iou": {name: torch.tensor(0.5) for name in names},
+        "per_category_accuracy": {name: torch.tensor(0.8) for name in names},
+    }
+    torch.save(
+        {
+            "model_state_dict": network.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(),
+            "scheduler_state_dict": scheduler.state_dict(),
+            "epoch": 7,
+            "global_step": 7001,
+            "config": PAPER_TRAINING_CONFIG,
+            "model_config": network.config,
+            **figures,
+            **(extra or {}),
+        },
+        path,
+    )
+    return network.eval()
 
 
 @pytest.fixture(scope="session")

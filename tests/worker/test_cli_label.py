@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from ontolabel.cli.main import cli
 from ontolabel.core.config import get_settings
 from PIL import Image
 
-from .conftest import EXTRA_CSV, MAPPING_CSV
+from .conftest import EXTRA_CSV, MAPPING_CSV, SOURCE_NAMES, paper_teacher
 
 # extra id → allowed source ids (255 = void) per MAPPING_CSV
 ALLOWED = {0: {255}, 1: {0}, 2: {1, 255}, 3: {2}, 4: {3}, 5: {4}, 6: {4}, 7: set()}
@@ -27,35 +27,16 @@ def test_label_writes_mirrored_constrained_pngs_and_a_manifest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given frames, an extra labels.csv, a reference mapping CSV and a temp home
-    monkeypatch.setenv("ONTOLABEL_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
-    get_settings.cache_clear()
     images, labels = frames(["seq1/f0", "seq1/f1", "seq2/f0"])
-    (tmp_path / "labels.csv").write_text(EXTRA_CSV)
-    (tmp_path / "master_labels_src.csv").write_text(MAPPING_CSV)
     out = tmp_path / "out"
-    args = [
-        "label", "--model", str(tiny_segformer), "--images", str(images), "--labels",
-        str(labels), "--extra", str(tmp_path / "labels.csv"), "--mapping",
-        str(tmp_path / "master_labels_src.csv"), "--out", str(out), "--scales", "0.75,1",
-        "--device", "cpu", "--workers", "0", "--chunk-frames", "2", "--save-prediction",
-    ]  # fmt: skip
+    options = ["--scales", "0.75,1", "--chunk-frames", "2", "--save-prediction"]
     # when it runs
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    get_settings.cache_clear()
+    result = _label(tiny_segformer, images, labels, out, options, monkeypatch)
     # then outputs mirror the label paths and obey the mapping
     assert result.exit_code == 0, result.output
     assert "labelled 3 frame(s), 0 error(s)" in result.output
     for key in ("seq1/f0", "seq1/f1", "seq2/f0"):
-        pseudo = np.asarray(Image.open(out / f"{key}.png"))
-        extra = np.asarray(Image.open(labels / f"{key}.png"))
-        assert pseudo.shape == extra.shape == (32, 64)
-        for e, allowed in ALLOWED.items():
-            values = set(np.unique(pseudo[extra == e]).tolist())
-            assert values <= (allowed | {255}), (key, e, values)
-        assert set(np.unique(pseudo[extra == 7]).tolist()) <= {255}  # unmapped: never class 0
-        assert set(np.unique(pseudo[extra == 0]).tolist()) <= {255}  # void-only
+        _assert_obeys_the_mapping(out / f"{key}.png", labels / f"{key}.png")
         assert (out / "_prediction" / f"{key}.png").is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tta"]["scales"] == [0.75, 1.0] and manifest["tta"]["flip"] is True
@@ -70,6 +51,59 @@ def test_label_writes_mirrored_constrained_pngs_and_a_manifest(
         manifest["mapping"]["extra_labels_sha256"]
         == hashlib.sha256((tmp_path / "labels.csv").read_bytes()).hexdigest()
     )
+
+
+def _label(
+    model: Path,
+    images: Path,
+    labels: Path,
+    out: Path,
+    options: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Result:
+    """``ontolabel label`` on CPU with MAPPING_CSV, in a temp home without a database."""
+    monkeypatch.setenv("ONTOLABEL_HOME", str(out.parent / "home"))
+    monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    (out.parent / "labels.csv").write_text(EXTRA_CSV)
+    (out.parent / "master_labels_src.csv").write_text(MAPPING_CSV)
+    args = [
+        "label", "--model", str(model), "--images", str(images), "--labels", str(labels),
+        "--extra", str(out.parent / "labels.csv"), "--mapping",
+        str(out.parent / "master_labels_src.csv"), "--out", str(out), "--device", "cpu",
+        "--workers", "0", *options,
+    ]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    get_settings.cache_clear()
+    return result
+
+
+def _assert_obeys_the_mapping(pseudo_png: Path, extra_png: Path) -> None:
+    pseudo = np.asarray(Image.open(pseudo_png))
+    extra = np.asarray(Image.open(extra_png))
+    assert pseudo.shape == extra.shape == (32, 64)
+    for e, allowed in ALLOWED.items():
+        values = set(np.unique(pseudo[extra == e]).tolist())
+        assert values <= (allowed | {255}), (pseudo_png, e, values)
+    assert set(np.unique(pseudo[extra == 7]).tolist()) <= {255}  # unmapped: never class 0
+    assert set(np.unique(pseudo[extra == 0]).tolist()) <= {255}  # void-only
+
+
+def test_label_with_a_paper_teacher_pth(
+    frames: Callable[..., tuple[Path, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a teacher released in the paper's .pth layout, and two frames
+    teacher = tmp_path / "6_best.pth"
+    paper_teacher(teacher, SOURCE_NAMES)
+    images, labels = frames(["f0", "f1"])
+    # when `ontolabel label` runs with it, without --allow-pickle
+    result = _label(teacher, images, labels, tmp_path / "out", ["--scales", "1"], monkeypatch)
+    # then both frames get pseudo-labels that obey the mapping
+    assert result.exit_code == 0, result.output
+    assert "labelled 2 frame(s), 0 error(s)" in result.output
+    for key in ("f0", "f1"):
+        _assert_obeys_the_mapping(tmp_path / "out" / f"{key}.png", labels / f"{key}.png")
 
 
 def test_label_help_is_fast_and_lists_options() -> None:

@@ -2,9 +2,8 @@
 
 Sources: a local Hugging Face directory (``save_pretrained``, also what ontolabel's
 ``train`` writes), a hub id (where a network exists), or a checkpoint file (``.pth`` /
-``.safetensors`` holding a model config and a state dict, as the paper's checkpoints do).
-Checkpoints load with ``torch.load(weights_only=True)``: a pickle can run arbitrary code,
-so anything beyond tensors and plain containers is refused unless ``allow_pickle``.
+``.safetensors`` holding a model config and a state dict, ontolabel's or the paper's
+released teachers; ``checkpoints`` reads them without running their pickles).
 
 Two families: Mask2Former (semantic probabilities from class x mask logits) and any
 ``AutoModelForSemanticSegmentation`` (SegFormer, …: logits upsampled, then softmax).
@@ -13,7 +12,6 @@ Two families: Mask2Former (semantic probabilities from class x mask logits) and 
 from __future__ import annotations
 
 import json
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from ontolabel.errors import InvalidInput, NotFound
 from torch import Tensor, nn
+
+from ontolabel_worker.ml.checkpoints import read_checkpoint
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -146,69 +146,15 @@ def _from_pretrained(name: str) -> tuple[nn.Module, Literal["mask2former", "sema
     return AutoModelForSemanticSegmentation.from_pretrained(name), "semantic"
 
 
-def _read_checkpoint(path: Path, allow_pickle: bool) -> tuple[dict[str, Any], dict[str, Tensor]]:
-    """(config dict, state dict) from a ``.safetensors`` or ``.pth`` checkpoint file."""
-    if path.suffix == ".safetensors":
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-        sidecar = path.with_suffix(".json")
-        if "config" in metadata:
-            config = json.loads(metadata["config"])
-        elif sidecar.is_file():
-            config = json.loads(sidecar.read_text())
-        elif (path.parent / "config.json").is_file():
-            config = json.loads((path.parent / "config.json").read_text())
-        else:
-            raise InvalidInput(
-                f"checkpoint {path} has no model config: put it in the safetensors metadata "
-                f"key 'config', in {sidecar.name}, or in config.json next to it",
-                file=str(path),
-            )
-        return config, load_file(str(path))
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
-    except pickle.UnpicklingError as exc:
-        raise InvalidInput(
-            f"checkpoint {path} holds pickled Python objects beyond tensors and plain "
-            "containers; loading it could run arbitrary code, so it was refused "
-            f"({str(exc).splitlines()[0][:200]}). Load it only if you trust its origin: pass "
-            "allow_pickle=True (CLI: --allow-pickle), or re-save it as safetensors.",
-            file=str(path),
-        ) from None
-    if not isinstance(blob, dict):
-        raise InvalidInput(
-            f"checkpoint {path} is not a dict with a config and a state dict", file=str(path)
-        )
-    config = blob.get("config") or blob.get("model_config")
-    state = blob.get("state_dict") or blob.get("model") or blob.get("model_state_dict")
-    if not isinstance(config, dict) or not isinstance(state, dict):
-        raise InvalidInput(
-            f"checkpoint {path} needs keys 'config' (a Hugging Face config dict with model_type) "
-            f"and 'state_dict'; it has {sorted(map(str, blob))[:10]}",
-            file=str(path),
-        )
-    return config, state
-
-
 def _from_checkpoint(
     path: Path, allow_pickle: bool
 ) -> tuple[nn.Module, Literal["mask2former", "semantic"]]:
-    from transformers import AutoConfig
-
-    config_dict, state = _read_checkpoint(path, allow_pickle)
-    config_dict = dict(config_dict)
-    model_type = config_dict.pop("model_type", None)
-    if not model_type:
-        raise InvalidInput(f"checkpoint {path}: its config names no model_type", file=str(path))
-    config = AutoConfig.for_model(model_type, **config_dict)
+    config, state = read_checkpoint(path, allow_pickle)
     network, family = _network_from_config(config)
     missing, unexpected = network.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise InvalidInput(
-            f"checkpoint {path} does not fit a {model_type} model built from its config: "
+            f"checkpoint {path} does not fit a {config.model_type} model built from its config: "
             f"{len(missing)} missing keys (e.g. {missing[:3]}), {len(unexpected)} unexpected "
             f"(e.g. {unexpected[:3]})",
             file=str(path),
