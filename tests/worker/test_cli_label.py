@@ -60,14 +60,15 @@ def _label(
     out: Path,
     options: list[str],
     monkeypatch: pytest.MonkeyPatch,
+    mapping_csv: str = MAPPING_CSV,
 ) -> Result:
-    """``ontolabel label`` on CPU with MAPPING_CSV, in a temp home without a database."""
+    """``ontolabel label`` on CPU with ``mapping_csv``, in a temp home without a database."""
     monkeypatch.setenv("ONTOLABEL_HOME", str(out.parent / "home"))
     monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
     monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
     get_settings.cache_clear()
     (out.parent / "labels.csv").write_text(EXTRA_CSV)
-    (out.parent / "master_labels_src.csv").write_text(MAPPING_CSV)
+    (out.parent / "master_labels_src.csv").write_text(mapping_csv)
     args = [
         "label", "--model", str(model), "--images", str(images), "--labels", str(labels),
         "--extra", str(out.parent / "labels.csv"), "--mapping",
@@ -88,6 +89,41 @@ def _assert_obeys_the_mapping(pseudo_png: Path, extra_png: Path) -> None:
         assert values <= (allowed | {255}), (pseudo_png, e, values)
     assert set(np.unique(pseudo[extra == 7]).tolist()) <= {255}  # unmapped: never class 0
     assert set(np.unique(pseudo[extra == 0]).tolist()) <= {255}  # void-only
+
+
+def test_a_rerun_with_an_edited_mapping_relabels_like_a_fresh_run(
+    tiny_segformer: Path,
+    frames: Callable[..., tuple[Path, Path]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a folder labelled with mapping M1
+    images, labels = frames(["a/f0", "a/f1", "b/f0"])
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    first = _label(tiny_segformer, images, labels, out, ["--scales", "1"], monkeypatch)
+    assert first.exit_code == 0, first.output
+    # when a row is edited (wall, unmapped in M1, may now be vegetation; rider no longer
+    # person) and the label run is repeated into the same folder
+    edited = MAPPING_CSV.replace("2,vegetation,tree", "2,vegetation,tree,wall").replace(
+        "4,person,pedestrian,rider", "4,person,pedestrian"
+    )
+    rerun = _label(tiny_segformer, images, labels, out, ["--scales", "1"], monkeypatch, edited)
+    again = _label(tiny_segformer, images, labels, fresh, ["--scales", "1"], monkeypatch, edited)
+    # then every label equals a fresh run's with M2, and the manifest names M2 for each
+    assert rerun.exit_code == 0 and again.exit_code == 0, rerun.output + again.output
+    for key in ("a/f0", "a/f1", "b/f0"):
+        relabelled = np.asarray(Image.open(out / f"{key}.png"))
+        np.testing.assert_array_equal(relabelled, np.asarray(Image.open(fresh / f"{key}.png")))
+    walls = np.asarray(Image.open(labels / "a/f0.png")) == 7
+    wall_labels = np.asarray(Image.open(out / "a/f0.png"))[walls]
+    assert walls.any() and set(np.unique(wall_labels).tolist()) == {2}  # was 255 under M1
+    manifest = json.loads((out / "manifest.json").read_text())
+    digest = hashlib.sha256(edited.encode()).hexdigest()
+    assert manifest["mapping"]["sha256"] == digest
+    current = manifest["provenance"]
+    assert manifest["provenances"][current]["mapping"]["sha256"] == digest
+    assert {f["provenance"] for f in manifest["frames"].values()} == {current}
+    assert manifest["summary"]["labelled"] == 3 and manifest["summary"]["other_provenance"] == 0
 
 
 def test_label_with_a_paper_teacher_pth(

@@ -63,7 +63,7 @@ def provenance(
     options, priors on or off, and which extra outputs are written."""
     options = params.options
     description: JSON = {
-        "mapping": {**mapping.description, "sha256": content_digest(mapping.to_inline())},
+        "mapping": {**mapping.description, "content_sha256": content_digest(mapping.to_inline())},
         "model": model.description,
         "tta": params.tta.model_dump(mode="json"),
         "constraint": {
