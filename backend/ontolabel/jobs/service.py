@@ -12,7 +12,8 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from ontolabel.core.db import after_commit, begin_write
+from ontolabel.core.db import after_commit
+from ontolabel.core.writes import begin_write
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.jobs import dispatch, kinds, repository
 from ontolabel.jobs.tables import FINAL_JOB_STATUSES, JOB_STATUSES, Job, JobEvent, JobFrameError
