@@ -1257,22 +1257,53 @@ export interface components {
         };
         /**
          * ErrorRead
-         * @description Every 4xx body: what to do, and where (field, file, line) when it applies.
+         * @description Every error body (4xx and 5xx): ``detail`` says what to do; the rest says where.
+         *
+         *     ``field``, ``file`` and ``line`` point at the input to fix when there is one;
+         *     ``errors`` lists every refused field of a request that failed validation. Some
+         *     errors add their own keys (a 409 carries what is stored now).
          * @example {
          *       "detail": "labels.csv:7: duplicate class id 3 (first on line 4) (field 'id')",
          *       "field": "id",
          *       "file": "labels.csv",
          *       "line": 7
          *     }
+         * @example {
+         *       "detail": "classes[0].id: Input should be greater than or equal to 0",
+         *       "errors": [
+         *         {
+         *           "field": "classes[0].id",
+         *           "message": "Input should be greater than or equal to 0"
+         *         }
+         *       ],
+         *       "field": "classes[0].id"
+         *     }
          */
         ErrorRead: {
-            /** Detail */
+            /**
+             * Detail
+             * @description What went wrong and what to do, for a person to read.
+             */
             detail: string;
-            /** Field */
+            /**
+             * Errors
+             * @description Every refused field, when the request failed validation.
+             */
+            errors?: components["schemas"]["FieldError"][] | null;
+            /**
+             * Field
+             * @description The input field to fix, if one.
+             */
             field?: string | null;
-            /** File */
+            /**
+             * File
+             * @description The uploaded file at fault, if one.
+             */
             file?: string | null;
-            /** Line */
+            /**
+             * Line
+             * @description Its 1-based line, if known.
+             */
             line?: number | null;
         } & {
             [key: string]: unknown;
@@ -1355,6 +1386,16 @@ export interface components {
             per_class_iou: (number | null)[];
             /** Subject */
             subject: string;
+        };
+        /**
+         * FieldError
+         * @description One refused input: where (``classes[0].id``, ``limit``) and why.
+         */
+        FieldError: {
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
         };
         /**
          * FindingRead
@@ -1578,11 +1619,6 @@ export interface components {
             unknown_labels: unknown[] | null;
             /** Width */
             width: number | null;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /**
          * IndexStarted
@@ -2791,19 +2827,6 @@ export interface components {
             /** Reason */
             reason: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
         /**
          * VerificationCreate
          * @description A decision on one mapping cell (source row, extra label) at a revision.
@@ -2957,13 +2980,22 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2990,13 +3022,22 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3023,13 +3064,22 @@ export interface operations {
                     "application/json": components["schemas"]["DryRunRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3054,13 +3104,22 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3099,13 +3158,22 @@ export interface operations {
                     "application/json": components["schemas"]["FrameList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3130,13 +3198,22 @@ export interface operations {
                     "application/json": components["schemas"]["IndexStarted"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3161,13 +3238,22 @@ export interface operations {
                     "application/json": components["schemas"]["OccurrenceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3199,13 +3285,22 @@ export interface operations {
                     "application/json": components["schemas"]["FramePixelsList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3230,13 +3325,22 @@ export interface operations {
                     "application/json": components["schemas"]["SampleSetList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3265,13 +3369,22 @@ export interface operations {
                     "application/json": components["schemas"]["SampleSetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3297,13 +3410,22 @@ export interface operations {
                     "application/json": components["schemas"]["SampleSetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3328,13 +3450,22 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetSummary"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3359,13 +3490,22 @@ export interface operations {
                     "application/json": components["schemas"]["FrameDetailRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3419,13 +3559,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3477,13 +3626,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3537,13 +3695,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3574,13 +3741,22 @@ export interface operations {
                     "image/png": string;
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3634,13 +3810,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3671,6 +3856,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_jobs_api_jobs_get: {
@@ -3696,13 +3890,22 @@ export interface operations {
                     "application/json": components["schemas"]["JobList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3729,13 +3932,22 @@ export interface operations {
                     "application/json": components["schemas"]["JobRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3760,13 +3972,22 @@ export interface operations {
                     "application/json": components["schemas"]["JobRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3791,13 +4012,22 @@ export interface operations {
                     "application/json": components["schemas"]["JobRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3825,13 +4055,22 @@ export interface operations {
                     "application/json": components["schemas"]["FrameErrorList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3861,13 +4100,24 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                    "text/event-stream": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                    "text/event-stream": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3896,13 +4146,22 @@ export interface operations {
                     "application/json": components["schemas"]["MappingList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3940,6 +4199,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3998,6 +4266,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     lint_draft_api_mappings_lint_post: {
@@ -4024,6 +4301,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4064,6 +4350,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4124,6 +4419,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     archive_mapping_api_mappings__mapping_id__archive_post: {
@@ -4157,6 +4461,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4208,6 +4521,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     lint_mapping_api_mappings__mapping_id__lint_get: {
@@ -4243,6 +4565,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4290,6 +4621,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_revisions_api_mappings__mapping_id__revisions_get: {
@@ -4323,6 +4663,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4364,6 +4713,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4425,6 +4783,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_models_api_models_get: {
@@ -4449,13 +4816,22 @@ export interface operations {
                     "application/json": components["schemas"]["ModelList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4482,13 +4858,22 @@ export interface operations {
                     "application/json": components["schemas"]["ModelRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4516,13 +4901,22 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4547,13 +4941,22 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4578,13 +4981,22 @@ export interface operations {
                     "application/json": components["schemas"]["ModelRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4607,13 +5019,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4642,13 +5063,22 @@ export interface operations {
                     "application/json": components["schemas"]["ModelRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4678,13 +5108,22 @@ export interface operations {
                     "application/json": components["schemas"]["PreviewRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4712,13 +5151,22 @@ export interface operations {
                     "application/json": components["schemas"]["TaxonomyList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4756,6 +5204,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4814,6 +5271,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     get_taxonomy_api_taxonomies__taxonomy_id__get: {
@@ -4847,6 +5313,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4907,6 +5382,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     archive_taxonomy_api_taxonomies__taxonomy_id__archive_post: {
@@ -4940,6 +5424,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4990,6 +5483,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     restore_taxonomy_api_taxonomies__taxonomy_id__restore_post: {
@@ -5030,6 +5532,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_verifications_api_verifications_get: {
@@ -5054,13 +5565,22 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5087,13 +5607,22 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5119,13 +5648,22 @@ export interface operations {
                     "application/json": components["schemas"]["RevisionVerification"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
