@@ -29,9 +29,9 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from ontolabel.api.deps import User
 from ontolabel.core.config import Settings
 from ontolabel.core.db import make_engine, make_session_factory, session_scope, upgrade_database
+from ontolabel.core.users import User
 from ontolabel.datasets import service
 from ontolabel.datasets.indexing import CHUNK_FRAMES
 from ontolabel.datasets.reading import (

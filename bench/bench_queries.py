@@ -26,9 +26,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from ontolabel.api.app import create_app
-from ontolabel.api.deps import User
 from ontolabel.core.config import Settings
 from ontolabel.core.db import make_engine, make_session_factory, session_scope, upgrade_database
+from ontolabel.core.users import User
 from ontolabel.datasets import service
 from ontolabel.datasets.tables import Dataset
 from ontolabel.domain.mapping import MappingRow

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ontolabel.api.deps import User
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
+from ontolabel.core.users import User
 from ontolabel.datasets import service
 from ontolabel.datasets.schemas import DatasetCreate
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass

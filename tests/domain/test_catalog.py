@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from ontolabel.domain.catalog import convert_reference, load_catalog, reference_lint_report
-from ontolabel.domain.catalog import main as catalog_main
 from ontolabel.domain.formats import FormatError
 from ontolabel.domain.formats.native import dump_mapping
 from ontolabel.domain.formats.reference import read_mapping_csv
@@ -84,10 +83,3 @@ def test_committed_lint_report_is_current() -> None:
     assert committed == reference_lint_report(src), (
         f"regenerate with: ontolabel lint-reference {src} -o docs/reference-lint.md"
     )
-
-
-def test_module_entry_point_converts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    src = require_reference()
-    assert catalog_main(["convert-reference", str(src), str(tmp_path)]) == 0
-    assert "wrote 78 files" in capsys.readouterr().out
-    assert len(load_catalog(tmp_path).mappings) == 49

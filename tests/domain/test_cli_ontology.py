@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from ontolabel.cli.main import cli
+from ontolabel.domain.catalog import load_catalog
 from ontolabel.domain.formats.reference import read_labels_csv, read_mapping_csv
 
 from domain.factories import labels_for, reference_mapping_files, require_reference
@@ -222,3 +223,14 @@ def test_convert_csv_mapping_needs_its_extra_taxonomy(tmp_path: Path) -> None:
     # and the native file converts back without --extra: it names its taxonomies
     back = runner.invoke(cli, ["convert", str(out), "-o", str(tmp_path / "m.csv")])
     assert back.exit_code == 0, back.output
+
+
+def test_convert_reference_writes_the_whole_catalog(tmp_path: Path) -> None:
+    # given the reference data-priors folder
+    src = require_reference()
+    # when the catalog is regenerated into an empty folder
+    result = CliRunner().invoke(cli, ["convert-reference", str(src), str(tmp_path)])
+    # then every taxonomy, mapping and the licence is written, and it loads
+    assert result.exit_code == 0, result.output
+    assert "wrote 78 files" in result.output
+    assert len(load_catalog(tmp_path).mappings) == 49

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ontolabel.api.deps import User
 from ontolabel.cli.catalog import DEFAULT_CATALOG, load_catalog_dir
 from ontolabel.cli.main import cli
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import make_engine, session_scope
+from ontolabel.core.users import User
 from ontolabel.domain.catalog import Catalog, load_catalog
 from ontolabel.mappings import repository, service
 from ontolabel.mappings.catalog import CATALOG_MESSAGE, load_catalog_into_db

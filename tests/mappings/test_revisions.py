@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from ontolabel.api.deps import User
-from ontolabel.core.db import begin_write, session_scope
+from ontolabel.core.audit import list_audit_events
+from ontolabel.core.db import session_scope
+from ontolabel.core.users import User
+from ontolabel.core.writes import begin_write
 from ontolabel.errors import Conflict
 from ontolabel.mappings import repository, service
 from ontolabel.mappings.schemas import MappingRowSchema
-from ontolabel.taxonomies.repository import list_audit_events
 from sqlalchemy.orm import Session, sessionmaker
 
 from mappings.factories import create_mapping, rows_payload, save

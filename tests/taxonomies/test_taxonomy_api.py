@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from ontolabel.api.deps import User
 from ontolabel.core.db import session_scope
+from ontolabel.core.users import User
 from ontolabel.errors import Conflict
 from ontolabel.taxonomies import service
 from sqlalchemy.orm import Session, sessionmaker

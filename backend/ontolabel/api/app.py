@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ontolabel import __version__
+from ontolabel.api.errors import ANY_ERROR, INVALID_REQUEST, install_error_handlers
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import make_engine, make_session_factory
 from ontolabel.datasets.routes import router as datasets_router
-from ontolabel.errors import OntolabelError
 from ontolabel.frames.routes import router as frames_router
 from ontolabel.jobs.kinds import import_kind_modules, params_models
 from ontolabel.jobs.routes import creation_router
@@ -33,15 +32,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="ontolabel",
         version=__version__,
         description="Taxonomies, ontology mappings and constrained pseudo-labels.",
+        responses=ANY_ERROR,
     )
     engine = make_engine(settings.sqlalchemy_url)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
 
-    @app.exception_handler(OntolabelError)
-    async def _domain_error(_request: Request, exc: OntolabelError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, **exc.extra}, status_code=exc.status_code)
+    install_error_handlers(app)
 
     @app.get(
         "/api/health",
@@ -66,9 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         models_router,
         preview_router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=INVALID_REQUEST)
     import_kind_modules(settings.extra_kind_modules)  # plugin kinds join POST /api/jobs
-    app.include_router(creation_router(params_models()))
+    app.include_router(creation_router(params_models()), responses=INVALID_REQUEST)
 
     if FRONTEND_DIST.is_dir():
         app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")

@@ -1,9 +1,12 @@
-"""FastAPI dependencies: one session per request, committed here; settings; the user."""
+"""FastAPI dependencies: one session per request, committed here; settings; the user.
+
+Only routes use these; services take the plain values (``Session``, ``Settings``,
+``core.users.User``), so nothing below the HTTP layer imports FastAPI.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
+from ontolabel.core.users import User
 
 
 def get_settings(request: Request) -> Settings:
@@ -27,13 +31,6 @@ def get_db(request: Request) -> Iterator[Session]:
     """The request's unit of work: services only flush, this commits."""
     with session_scope(get_session_factory(request)) as session:
         yield session
-
-
-@dataclass(frozen=True)
-class User:
-    """Who made a change; recorded on revisions and audit events."""
-
-    name: str
 
 
 def get_current_user(request: Request) -> User:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ontolabel.api.deps import User
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import make_engine, make_session_factory, session_scope, upgrade_database
+from ontolabel.core.users import User
 from ontolabel.domain.catalog import load_catalog
 from ontolabel.mappings.catalog import CatalogLoadReport, load_catalog_into_db
 

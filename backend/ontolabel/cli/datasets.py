@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from ontolabel.api.deps import User
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import session_scope, upgrade_database
+from ontolabel.core.users import User
 from ontolabel.datasets import service
 from ontolabel.datasets.layout import PRESETS
 from ontolabel.datasets.schemas import DatasetCreate, SamplingParams

@@ -20,6 +20,10 @@ NAMING = {
 }
 
 
+SQLITE_IMMEDIATE = "sqlite_immediate"
+"""Execution option that makes a SQLite transaction begin as the writer (``core.writes``)."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -37,7 +41,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             # Let SQLAlchemy, not pysqlite, decide when a transaction begins so
-            # BEGIN IMMEDIATE below takes the write lock up front.
+            # BEGIN IMMEDIATE below takes the write lock up front (``core.writes``).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -52,7 +56,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
@@ -75,16 +79,6 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def begin_write(session: Session) -> None:
-    """Start the session's transaction as a writer.
-
-    On SQLite this takes the write lock up front (``BEGIN IMMEDIATE``) so two
-    read-then-write transactions queue instead of failing with "database is
-    locked"; PostgreSQL ignores the option. Call it before the first query.
-    """
-    session.connection(execution_options={"sqlite_immediate": True})
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

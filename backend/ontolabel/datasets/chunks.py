@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ontolabel.core.config import Settings
-from ontolabel.core.db import begin_write, session_scope
+from ontolabel.core.db import session_scope
 from ontolabel.core.paths import resolve_data_root
+from ontolabel.core.writes import begin_write
 from ontolabel.datasets import bulk
 from ontolabel.datasets.reading import (
     BATCH_FRAMES,

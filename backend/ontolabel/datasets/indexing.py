@@ -22,9 +22,10 @@ from sqlalchemy import Select, Table, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ontolabel.core.config import Settings
-from ontolabel.core.db import begin_write, session_scope
+from ontolabel.core.db import session_scope
 from ontolabel.core.memory import collection_paused
 from ontolabel.core.paths import resolve_data_root
+from ontolabel.core.writes import begin_write
 from ontolabel.datasets import bulk
 from ontolabel.datasets.chunks import (
     MAX_REPORTED_ERRORS,

@@ -12,10 +12,10 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ontolabel.api.deps import User
 from ontolabel.core.config import Settings
-from ontolabel.core.db import begin_write
 from ontolabel.core.paths import resolve_data_root
+from ontolabel.core.users import User
+from ontolabel.core.writes import begin_write
 from ontolabel.datasets import repository
 from ontolabel.datasets.layout import GROUPS, PRESETS, Layout, scan, validate_layout
 from ontolabel.datasets.schemas import (

@@ -10,7 +10,7 @@ index alone (SQLite's indexes hold the rowid anyway).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,11 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import TextClause
 
+from ontolabel.core.clock import utcnow
 from ontolabel.core.db import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def shuffle_key_sql(column: str = "id") -> str:

@@ -21,9 +21,9 @@ import numpy as np
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from ontolabel.api.deps import User
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
+from ontolabel.core.users import User
 from ontolabel.demo.scenes import CAMERA_SHIFT, FINE, FINE_TAXONOMY, make_scene, render_frame
 from ontolabel.domain.formats.reference import (
     read_labels_csv,

@@ -5,17 +5,14 @@ format, plus ``LICENSE-data-priors``. Converted files keep the reference text ve
 (mistakes included) so ``convert-reference`` is reproducible and the round trip exact;
 ``docs/reference-lint.md`` lists what lint finds in them (see ``docs/ontologies.md``).
 
-Regenerate with ``python -m ontolabel.domain.catalog convert-reference SRC DST``
-where SRC is the ``data-priors`` folder.
+Regenerate with ``ontolabel convert-reference SRC DST`` where SRC is the ``data-priors``
+folder.
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import sys
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,7 +154,7 @@ def read_reference(src: Path) -> tuple[dict[str, tuple[str, Taxonomy]], list[Ref
 def _header(origin: str) -> str:
     return (
         f"# Converted from data-priors/{origin} (mapping cells verbatim) by\n"
-        "# `python -m ontolabel.domain.catalog convert-reference`; do not edit by hand.\n"
+        "# `ontolabel convert-reference`; do not edit by hand.\n"
         "# Copyright (c) 2023, UniBwTAS. BSD 3-Clause License: see LICENSE-data-priors.\n"
     )
 
@@ -269,24 +266,3 @@ def reference_lint_report(src: Path) -> str:
         lines += [_format_finding(f) for f in findings]
         lines.append("")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ontolabel.domain.catalog")
-    commands = parser.add_subparsers(dest="command", required=True)
-    convert = commands.add_parser("convert-reference", help="regenerate ontologies/")
-    convert.add_argument("src", type=Path, help="the data-priors folder")
-    convert.add_argument("dst", type=Path, help="the ontologies folder to write")
-    report = commands.add_parser("lint-report", help="print docs/reference-lint.md")
-    report.add_argument("src", type=Path, help="the data-priors folder")
-    args = parser.parse_args(argv)
-    if args.command == "convert-reference":
-        written = convert_reference(args.src, args.dst)
-        print(f"wrote {len(written)} files under {args.dst}")
-    else:
-        sys.stdout.write(reference_lint_report(args.src))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

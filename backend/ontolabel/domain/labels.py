@@ -12,7 +12,7 @@ import hashlib
 import io
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from itertools import compress
 from pathlib import Path
 from typing import IO, Literal
@@ -226,8 +226,3 @@ def colorize(ids: np.ndarray, lut: np.ndarray) -> np.ndarray:
     """Id array → RGB array through ``lut`` (ids beyond the table wrap into it)."""
     index = np.asarray(ids, dtype=np.int64) % lut.shape[0]
     return lut[index]
-
-
-def unknown_ids(present: Iterable[int], known: Iterable[int]) -> list[int]:
-    """Ids present in a frame that the taxonomy does not name, sorted."""
-    return sorted(set(present) - set(known))

@@ -16,20 +16,24 @@ Severities (documented in ``docs/ontologies.md``):
 Positions: ``row`` is the 0-based index into ``Mapping.rows``; ``line`` and ``column``
 are 1-based positions in the file when the caller passes its ``cells`` (else ``column``
 is the CSV column the cell would have, ``line`` is None).
+
+Each rule is one function from a :class:`LintSubject` to its findings, listed in
+:data:`RULES`; a new rule is a new function added there.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 from ontolabel.domain.formats.reference import CellRef
-from ontolabel.domain.mapping import Mapping
+from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import VOID_ID, Taxonomy
 
 Severity = Literal["error", "warning", "info"]
@@ -126,6 +130,264 @@ def _cell_positions(
     return positions
 
 
+@dataclass(frozen=True)
+class LabelCell:
+    """One extra-label cell of a row, where a finding about it points."""
+
+    row: int
+    """Index into ``Mapping.rows``."""
+    raw: str
+    line: int | None
+    column: int
+    where: str
+    """The row as a message names it: ``"row 7 (road)"`` or ``"void row"``."""
+
+    @property
+    def text(self) -> str:
+        return self.raw.strip()
+
+    def finding(
+        self, severity: Severity, code: str, message: str, suggestion: str | None = None
+    ) -> Finding:
+        """A finding at this cell; ``message`` follows the row's name."""
+        return Finding(
+            severity,
+            code,
+            f"{self.where}: {message}",
+            row=self.row,
+            column=self.column,
+            line=self.line,
+            suggestion=suggestion,
+        )
+
+
+class LintSubject:
+    """A mapping under lint, its taxonomies, and the lookups several rules share."""
+
+    def __init__(
+        self,
+        mapping: Mapping,
+        extra: Taxonomy,
+        source: Taxonomy | None,
+        cells: Sequence[CellRef],
+    ) -> None:
+        self.mapping = mapping
+        self.extra = extra
+        self.source = source
+        self.index = _NameIndex(extra.names)
+        self.name_counts = Counter(c.name for c in extra.classes)
+        self._refs = cells
+
+    def where(self, r: int) -> str:
+        row = self.mapping.rows[r]
+        return "void row" if row.is_void else f"row {row.source_id} ({row.source_name.strip()})"
+
+    def class_rows(self) -> Iterator[tuple[int, MappingRow]]:
+        """Every row but the void row, with its index into ``Mapping.rows``."""
+        return ((r, row) for r, row in enumerate(self.mapping.rows) if not row.is_void)
+
+    def row_finding(
+        self,
+        r: int,
+        severity: Severity,
+        code: str,
+        message: str,
+        *,
+        column: int | None = None,
+        suggestion: str | None = None,
+    ) -> Finding:
+        """A finding at row ``r``; ``message`` follows the row's name."""
+        return Finding(
+            severity,
+            code,
+            f"{self.where(r)}: {message}",
+            row=r,
+            column=column,
+            line=self.row_lines.get(r),
+            suggestion=suggestion,
+        )
+
+    @cached_property
+    def row_lines(self) -> dict[int, int]:
+        return {c.row_index: c.line for c in self._refs}
+
+    @cached_property
+    def cells(self) -> list[LabelCell]:
+        """Every label cell, row by row, in file order."""
+        positions = _cell_positions(self.mapping, self._refs)
+        return [
+            LabelCell(r, raw, *positions[(r, k)], where=self.where(r))
+            for r, row in enumerate(self.mapping.rows)
+            for k, raw in enumerate(row.extra_labels)
+        ]
+
+    @cached_property
+    def named(self) -> set[str]:
+        """The extra labels some cell names exactly (after stripping spaces)."""
+        return {c.text for c in self.cells if c.text in self.index.exact}
+
+
+Rule = Callable[[LintSubject], Iterator[Finding]]
+"""One lint rule: every finding of one code (or one kind) for a subject."""
+
+
+def _against_source(rule: Callable[[LintSubject, Taxonomy], Iterator[Finding]]) -> Rule:
+    """A rule that checks the mapping against its source taxonomy; none without one."""
+
+    @functools.wraps(rule)
+    def run(s: LintSubject) -> Iterator[Finding]:
+        return iter(()) if s.source is None else rule(s, s.source)
+
+    return run
+
+
+@_against_source
+def unknown_source_class(s: LintSubject, source: Taxonomy) -> Iterator[Finding]:
+    """A row for a class the source taxonomy lacks: the teacher never predicts it."""
+    for r, row in s.class_rows():
+        if source.by_id(row.source_id) is None:
+            yield s.row_finding(
+                r,
+                "error",
+                "unknown-source-class",
+                f"source taxonomy {source.name!r} has no class {row.source_id}; its labels "
+                "would be written as a class the teacher does not predict",
+            )
+
+
+@_against_source
+def source_name_mismatch(s: LintSubject, source: Taxonomy) -> Iterator[Finding]:
+    """A row whose name differs from the source taxonomy's name for that id."""
+    for r, row in s.class_rows():
+        cls = source.by_id(row.source_id)
+        if cls is not None and cls.name.strip() != row.source_name.strip():
+            yield s.row_finding(
+                r,
+                "warning",
+                "source-name-mismatch",
+                f"source taxonomy {source.name!r} names class {row.source_id} {cls.name!r}",
+                column=2,
+                suggestion=cls.name,
+            )
+
+
+def unused_source_class(s: LintSubject) -> Iterator[Finding]:
+    """A class row with no extra label: the mapping claims the class never appears."""
+    for r, row in s.class_rows():
+        if not row.extra_labels:
+            yield s.row_finding(
+                r,
+                "info",
+                "unused-source-class",
+                "no extra label maps here, so the mapping claims this class never appears "
+                f"in {s.mapping.extra_taxonomy!r} (verify)",
+            )
+
+
+def stray_whitespace(s: LintSubject) -> Iterator[Finding]:
+    """A known label padded with spaces: matched after stripping, worth cleaning."""
+    for c in s.cells:
+        if c.text in s.index.exact and c.raw != c.text:
+            yield c.finding(
+                "info",
+                "stray-whitespace",
+                f"cell {c.raw!r} has surrounding spaces (matched as {c.text!r})",
+                suggestion=c.text,
+            )
+
+
+def ambiguous_label(s: LintSubject) -> Iterator[Finding]:
+    """A cell naming a label the extra taxonomy gives to several ids: all are mapped."""
+    for c in s.cells:
+        if c.text in s.index.exact and s.name_counts[c.text] > 1:
+            ids = sorted(cls.id for cls in s.extra.classes if cls.name == c.text)
+            yield c.finding(
+                "warning",
+                "ambiguous-label",
+                f"{c.text!r} names {len(ids)} classes of {s.extra.name!r} (ids {ids}); "
+                "all of them are mapped here",
+            )
+
+
+def unknown_label(s: LintSubject) -> Iterator[Finding]:
+    """A cell naming no extra label, with the likely intended name."""
+    for c in s.cells:
+        if c.text in s.index.exact:
+            continue
+        suggestion = s.index.suggest(c.raw)
+        hint = ""
+        if suggestion is not None and ", " in suggestion and suggestion not in s.index.exact:
+            hint = " (two labels run together? a comma may be missing)"
+        yield c.finding(
+            "error",
+            "unknown-label",
+            f"{c.raw!r} is not a label of {s.extra.name!r}{hint}",
+            suggestion=suggestion,
+        )
+
+
+def duplicate_cell(s: LintSubject) -> Iterator[Finding]:
+    """The same label twice in one row."""
+    first: dict[tuple[int, str], LabelCell] = {}
+    for c in s.cells:
+        earlier = first.setdefault((c.row, c.text), c)
+        if earlier is not c:
+            yield c.finding(
+                "warning",
+                "duplicate-cell",
+                f"{c.text!r} appears twice in this row (first in column {earlier.column})",
+            )
+
+
+def unmapped_label(s: LintSubject) -> Iterator[Finding]:
+    """An extra label no row names: its pixels become 255 (DESIGN.md rule 3)."""
+    for cls in s.extra.classes:
+        if cls.name in s.named:
+            continue
+        if cls.id < 0:
+            yield Finding(
+                "info",
+                "unmapped-label",
+                f"extra label {cls.name!r} (id {cls.id}) is in no row; its id is negative, "
+                "so it cannot occur in a label image",
+            )
+            continue
+        yield Finding(
+            "error",
+            "unmapped-label",
+            f"extra label {cls.name!r} (id {cls.id}) is in no row: its pixels become 255 "
+            "(ignore); add it to a class row or to the void row",
+            suggestion=_close_row(cls.name, s.mapping),
+        )
+
+
+@_against_source
+def missing_source_row(s: LintSubject, source: Taxonomy) -> Iterator[Finding]:
+    """A source class with no row: no extra label can become it."""
+    present = {row.source_id for row in s.mapping.rows}
+    for cls in source.classes:
+        if cls.id != VOID_ID and cls.id not in present:
+            yield Finding(
+                "warning",
+                "missing-source-row",
+                f"source class {cls.id} ({cls.name}) has no row; no extra label can become it",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    unknown_source_class,
+    source_name_mismatch,
+    unused_source_class,
+    stray_whitespace,
+    ambiguous_label,
+    unknown_label,
+    duplicate_cell,
+    unmapped_label,
+    missing_source_row,
+)
+"""Every rule, in the order their findings stand among equals (same severity and place)."""
+
+
 def lint_mapping(
     mapping: Mapping,
     extra: Taxonomy,
@@ -134,152 +396,8 @@ def lint_mapping(
     cells: Sequence[CellRef] = (),
 ) -> list[Finding]:
     """Every finding for ``mapping`` against its taxonomies, errors first, then by position."""
-    index = _NameIndex(extra.names)
-    positions = _cell_positions(mapping, cells)
-    row_lines = {c.row_index: c.line for c in cells}
-    name_counts = Counter(c.name for c in extra.classes)
-    findings: list[Finding] = []
-    named: set[str] = set()
-
-    for r, row in enumerate(mapping.rows):
-        where = "void row" if row.is_void else f"row {row.source_id} ({row.source_name.strip()})"
-        row_line = row_lines.get(r)
-        if source is not None and not row.is_void:
-            cls = source.by_id(row.source_id)
-            if cls is None:
-                findings.append(
-                    Finding(
-                        "error",
-                        "unknown-source-class",
-                        f"{where}: source taxonomy {source.name!r} has no class "
-                        f"{row.source_id}; its labels would be written as a class the teacher "
-                        "does not predict",
-                        row=r,
-                        line=row_line,
-                    )
-                )
-            elif cls.name.strip() != row.source_name.strip():
-                findings.append(
-                    Finding(
-                        "warning",
-                        "source-name-mismatch",
-                        f"{where}: source taxonomy {source.name!r} names class "
-                        f"{row.source_id} {cls.name!r}",
-                        row=r,
-                        column=2,
-                        line=row_line,
-                        suggestion=cls.name,
-                    )
-                )
-        if not row.is_void and not row.extra_labels:
-            findings.append(
-                Finding(
-                    "info",
-                    "unused-source-class",
-                    f"{where}: no extra label maps here, so the mapping claims this class "
-                    f"never appears in {mapping.extra_taxonomy!r} (verify)",
-                    row=r,
-                    line=row_line,
-                )
-            )
-        seen: dict[str, int] = {}
-        for k, raw in enumerate(row.extra_labels):
-            line, column = positions[(r, k)]
-            text = raw.strip()
-            if text in index.exact:
-                named.add(text)
-                if raw != text:
-                    findings.append(
-                        Finding(
-                            "info",
-                            "stray-whitespace",
-                            f"{where}: cell {raw!r} has surrounding spaces (matched as {text!r})",
-                            row=r,
-                            column=column,
-                            line=line,
-                            suggestion=text,
-                        )
-                    )
-                if name_counts[text] > 1:
-                    ids = sorted(c.id for c in extra.classes if c.name == text)
-                    findings.append(
-                        Finding(
-                            "warning",
-                            "ambiguous-label",
-                            f"{where}: {text!r} names {len(ids)} classes of "
-                            f"{extra.name!r} (ids {ids}); all of them are mapped here",
-                            row=r,
-                            column=column,
-                            line=line,
-                        )
-                    )
-            else:
-                suggestion = index.suggest(raw)
-                hint = ""
-                if suggestion is not None and ", " in suggestion and suggestion not in index.exact:
-                    hint = " (two labels run together? a comma may be missing)"
-                findings.append(
-                    Finding(
-                        "error",
-                        "unknown-label",
-                        f"{where}: {raw!r} is not a label of {extra.name!r}{hint}",
-                        row=r,
-                        column=column,
-                        line=line,
-                        suggestion=suggestion,
-                    )
-                )
-            if text in seen:
-                findings.append(
-                    Finding(
-                        "warning",
-                        "duplicate-cell",
-                        f"{where}: {text!r} appears twice in this row (first in column "
-                        f"{positions[(r, seen[text])][1]})",
-                        row=r,
-                        column=column,
-                        line=line,
-                    )
-                )
-            else:
-                seen[text] = k
-
-    for cls in extra.classes:
-        if cls.name in named:
-            continue
-        if cls.id < 0:
-            findings.append(
-                Finding(
-                    "info",
-                    "unmapped-label",
-                    f"extra label {cls.name!r} (id {cls.id}) is in no row; its id is negative, "
-                    "so it cannot occur in a label image",
-                )
-            )
-            continue
-        findings.append(
-            Finding(
-                "error",
-                "unmapped-label",
-                f"extra label {cls.name!r} (id {cls.id}) is in no row: its pixels become 255 "
-                "(ignore); add it to a class row or to the void row",
-                suggestion=_close_row(cls.name, mapping),
-            )
-        )
-
-    if source is not None:
-        present = {row.source_id for row in mapping.rows}
-        for cls in source.classes:
-            if cls.id != VOID_ID and cls.id not in present:
-                findings.append(
-                    Finding(
-                        "warning",
-                        "missing-source-row",
-                        f"source class {cls.id} ({cls.name}) has no row; no extra label can "
-                        "become it",
-                    )
-                )
-    return sorted(findings, key=_order)
+    subject = LintSubject(mapping, extra, source, cells)
+    return sorted((f for rule in RULES for f in rule(subject)), key=_order)
 
 
 def _close_row(name: str, mapping: Mapping) -> str | None:
@@ -353,4 +471,13 @@ def lint_source_consistency(mappings: Sequence[tuple[str, Mapping]]) -> list[Fin
     return findings
 
 
-__all__ = ["Finding", "Severity", "lint_mapping", "lint_source_consistency", "suggestion_hint"]
+__all__ = [
+    "RULES",
+    "Finding",
+    "LintSubject",
+    "Rule",
+    "Severity",
+    "lint_mapping",
+    "lint_source_consistency",
+    "suggestion_hint",
+]

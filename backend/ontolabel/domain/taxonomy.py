@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 VOID_ID = 255
@@ -54,6 +54,20 @@ class Taxonomy:
 
     def by_name(self, name: str) -> TaxonomyClass | None:
         return self._by_name.get(name)
+
+
+def first_repeat(ids: Iterable[int]) -> tuple[int, int] | None:
+    """Positions ``(first, again)`` of the first id given twice, or None.
+
+    Every reader and service refuses a repeated class id (or two mapping rows for one
+    class): a label value must mean one class.
+    """
+    first: dict[int, int] = {}
+    for position, class_id in enumerate(ids):
+        if class_id in first:
+            return first[class_id], position
+        first[class_id] = position
+    return None
 
 
 def class_differences(stored: Sequence[TaxonomyClass], given: Sequence[TaxonomyClass]) -> list[str]:

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from ontolabel.api.deps import SessionDep, SettingsDep
+from ontolabel.core.schemas import ErrorRead
 from ontolabel.datasets.schemas import FrameRead
 from ontolabel.frames import service
 from ontolabel.frames.schemas import FrameDetailRead
-from ontolabel.taxonomies.schemas import ErrorRead
 
 router = APIRouter(prefix="/api/frames", tags=["frames"])
 

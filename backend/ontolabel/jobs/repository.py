@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ontolabel.core.clock import utcnow
 from ontolabel.jobs.tables import (
     FINAL_CHUNK_STATUSES,
     FINAL_JOB_STATUSES,
@@ -19,7 +20,6 @@ from ontolabel.jobs.tables import (
     JobChunk,
     JobEvent,
     JobFrameError,
-    utcnow,
 )
 
 ACTIVE_JOB_STATUSES = ("queued", "planning", "running")

@@ -26,7 +26,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings
-from ontolabel.core.db import begin_write, make_engine, make_session_factory, session_scope
+from ontolabel.core.db import make_engine, make_session_factory, session_scope
+from ontolabel.core.writes import begin_write
 from ontolabel.errors import OntolabelError
 from ontolabel.jobs import repository
 from ontolabel.jobs.kinds import JobKind, get_kind, import_kind_modules

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ontolabel.core.config import Settings
-from ontolabel.core.db import after_commit, begin_write
+from ontolabel.core.db import after_commit
+from ontolabel.core.writes import begin_write
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.jobs import dispatch, kinds, references, repository
 from ontolabel.jobs.params import JobParams

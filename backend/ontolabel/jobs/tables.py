@@ -6,7 +6,7 @@ Celery's result backend is never read.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -22,16 +22,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ontolabel.core.clock import utcnow
 from ontolabel.core.db import Base
 
 JOB_STATUSES = ("queued", "planning", "running", "succeeded", "failed", "cancelled")
 FINAL_JOB_STATUSES = ("succeeded", "failed", "cancelled")
 CHUNK_STATUSES = ("pending", "running", "done", "failed", "cancelled")
 FINAL_CHUNK_STATUSES = ("done", "failed", "cancelled")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Job(Base):

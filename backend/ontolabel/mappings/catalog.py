@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from ontolabel.api.deps import User
+from ontolabel.core.users import User
+from ontolabel.core.writes import start_write
 from ontolabel.domain.catalog import Catalog
 from ontolabel.domain.taxonomy import Taxonomy
 from ontolabel.errors import Conflict
@@ -45,7 +46,7 @@ class CatalogLoadReport:
 
 def load_catalog_into_db(session: Session, catalog: Catalog, user: User) -> CatalogLoadReport:
     """Create or update every taxonomy and mapping of ``catalog``; flush only."""
-    taxonomy_service.start_write(session)
+    start_write(session)
     report = CatalogLoadReport()
     sources = {m.source_taxonomy for m in catalog.mappings}
     for name, taxonomy in sorted(catalog.taxonomies.items()):

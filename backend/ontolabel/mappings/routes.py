@@ -8,6 +8,8 @@ from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.core.schemas import ErrorRead
+from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
 from ontolabel.mappings import service
 from ontolabel.mappings.schemas import (
@@ -22,8 +24,6 @@ from ontolabel.mappings.schemas import (
     MappingRevisionRead,
     MappingSave,
 )
-from ontolabel.taxonomies.schemas import ErrorRead
-from ontolabel.taxonomies.uploads import detect_format, read_limited
 
 router = APIRouter(prefix="/api/mappings", tags=["mappings"])
 

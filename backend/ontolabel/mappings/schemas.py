@@ -8,9 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonValue
 
-from ontolabel.domain.lint import Finding
 from ontolabel.domain.mapping import MappingRow
-from ontolabel.mappings.tables import MappingRecord, MappingRevision
 
 _ROWS_EXAMPLE: list[JsonValue] = [
     {"source_id": 0, "source_name": "road", "extra_labels": ["road", "rover", "bridge"]},
@@ -143,35 +141,11 @@ class MappingRevisionSummary(BaseModel):
         "per row (null for revision 1)."
     )
 
-    @classmethod
-    def from_record(cls, revision: MappingRevision) -> MappingRevisionSummary:
-        return cls(
-            number=revision.number,
-            author=revision.author,
-            created_at=revision.created_at,
-            message=revision.message,
-            based_on=revision.based_on,
-            diff=revision.diff,
-        )
-
 
 class MappingRevisionRead(MappingRevisionSummary):
     """An immutable revision with its full rows."""
 
     rows: list[MappingRowSchema]
-
-    @classmethod
-    def from_record(cls, revision: MappingRevision) -> MappingRevisionRead:
-        return cls(
-            number=revision.number,
-            author=revision.author,
-            created_at=revision.created_at,
-            message=revision.message,
-            based_on=revision.based_on,
-            diff=revision.diff,
-            # Stored rows were validated on the way in; skip re-validating 60+ rows per read.
-            rows=[MappingRowSchema.model_construct(**row) for row in revision.content],
-        )
 
 
 class MappingRevisionList(BaseModel):
@@ -209,21 +183,6 @@ class MappingRead(BaseModel):
     head_revision: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_record(cls, record: MappingRecord, extra: str, source: str) -> MappingRead:
-        return cls(
-            id=record.id,
-            name=record.name,
-            extra_taxonomy_id=record.extra_taxonomy_id,
-            extra_taxonomy=extra,
-            source_taxonomy_id=record.source_taxonomy_id,
-            source_taxonomy=source,
-            archived=record.archived,
-            head_revision=record.head_revision,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-        )
 
 
 class MappingDetailRead(MappingRead):
@@ -275,18 +234,6 @@ class FindingRead(BaseModel):
     column: int | None = None
     line: int | None = None
     suggestion: str | None = None
-
-    @classmethod
-    def from_domain(cls, finding: Finding) -> FindingRead:
-        return cls(
-            severity=finding.severity,
-            code=finding.code,
-            message=finding.message,
-            row=finding.row,
-            column=finding.column,
-            line=finding.line,
-            suggestion=finding.suggestion,
-        )
 
 
 class LintReport(BaseModel):

@@ -12,19 +12,25 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ontolabel.api.deps import User
+from ontolabel.core.archiving import set_archived as archive
+from ontolabel.core.audit import add_audit_event
+from ontolabel.core.clock import utcnow
+from ontolabel.core.exports import Exported, safe_filename
+from ontolabel.core.schemas import read_record
+from ontolabel.core.uploads import FileFormat
+from ontolabel.core.users import User
+from ontolabel.core.writes import start_write
 from ontolabel.domain.formats.native import dump_mapping, load_mapping
 from ontolabel.domain.formats.reference import read_mapping_csv, write_mapping_csv
 from ontolabel.domain.lint import lint_mapping
 from ontolabel.domain.mapping import Mapping, MappingRow, diff
-from ontolabel.domain.taxonomy import VOID_ID, Taxonomy, TaxonomyClass
+from ontolabel.domain.taxonomy import VOID_ID, Taxonomy, TaxonomyClass, first_repeat
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.mappings import repository
 from ontolabel.mappings.schemas import (
@@ -34,19 +40,14 @@ from ontolabel.mappings.schemas import (
     MappingRead,
     MappingRevisionRead,
     MappingRevisionSummary,
+    MappingRowSchema,
 )
 from ontolabel.mappings.tables import MappingRecord, MappingRevision
 from ontolabel.taxonomies import repository as taxonomy_repository
 from ontolabel.taxonomies import service as taxonomy_service
-from ontolabel.taxonomies.service import Exported, safe_filename, start_write
 from ontolabel.taxonomies.tables import TaxonomyRecord
-from ontolabel.taxonomies.uploads import FileFormat
 
 Content = list[dict[str, Any]]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- content <-> domain -----------------------------------------------------------------
@@ -113,16 +114,16 @@ def validate_rows(mapping: Mapping, source: Taxonomy) -> None:
     """
     if not mapping.rows:
         raise InvalidInput("a mapping needs at least one row", field="rows")
-    seen: dict[int, int] = {}
+    repeat = first_repeat(r.source_id for r in mapping.rows)
+    if repeat is not None:
+        first, again = repeat
+        raise InvalidInput(
+            f"source class {mapping.rows[again].source_id} has two rows ({first} and {again}); "
+            "merge them into one",
+            field=f"rows[{again}].source_id",
+        )
     for index, row in enumerate(mapping.rows):
         where = f"rows[{index}]"
-        if row.source_id in seen:
-            raise InvalidInput(
-                f"source class {row.source_id} has two rows ({seen[row.source_id]} and {index}); "
-                "merge them into one",
-                field=f"{where}.source_id",
-            )
-        seen[row.source_id] = index
         if row.source_id != VOID_ID and source.by_id(row.source_id) is None:
             raise InvalidInput(
                 f"source class id {row.source_id} is not in taxonomy {source.name!r}",
@@ -160,9 +161,12 @@ def get_mapping(session: Session, mapping_id: int) -> MappingDetailRead:
     if found is None:
         raise NotFound(f"mapping {mapping_id} does not exist", field="mapping_id")
     record, extra, source, head = found
-    return MappingDetailRead(
-        **MappingRead.from_record(record, extra, source).model_dump(),
-        head=MappingRevisionRead.from_record(head),
+    return read_record(
+        MappingDetailRead,
+        record,
+        extra_taxonomy=extra,
+        source_taxonomy=source,
+        head=_revision_read(head),
     )
 
 
@@ -183,13 +187,17 @@ def list_mappings(
         offset=offset,
         limit=limit,
     )
-    return [MappingRead.from_record(r, extra, source) for r, extra, source in rows], total
+    items = [
+        read_record(MappingRead, r, extra_taxonomy=extra, source_taxonomy=source)
+        for r, extra, source in rows
+    ]
+    return items, total
 
 
 def list_revisions(session: Session, mapping_id: int) -> list[MappingRevisionSummary]:
     _require(session, mapping_id)
     return [
-        MappingRevisionSummary.from_record(r)
+        read_record(MappingRevisionSummary, r)
         for r in repository.list_revisions(session, mapping_id)
     ]
 
@@ -202,8 +210,14 @@ def _revision(session: Session, mapping_id: int, number: int) -> MappingRevision
     return revision
 
 
+def _revision_read(revision: MappingRevision) -> MappingRevisionRead:
+    # Stored rows were validated on the way in; skip re-validating 60+ rows per read.
+    rows = [MappingRowSchema.model_construct(**row) for row in revision.content]
+    return read_record(MappingRevisionRead, revision, rows=rows)
+
+
 def get_revision(session: Session, mapping_id: int, number: int) -> MappingRevisionRead:
-    return MappingRevisionRead.from_record(_revision(session, mapping_id, number))
+    return _revision_read(_revision(session, mapping_id, number))
 
 
 def load_domain_mapping(
@@ -222,7 +236,7 @@ def load_domain_mapping(
 
 
 def _conflict(session: Session, record: MappingRecord, base: int) -> Conflict:
-    head = MappingRevisionRead.from_record(_revision(session, record.id, record.head_revision))
+    head = _revision_read(_revision(session, record.id, record.head_revision))
     return Conflict(
         f"mapping {record.name!r} is at revision {record.head_revision}, not {base}: someone "
         "saved in between. Nothing was overwritten; re-apply your change to `current` and "
@@ -244,7 +258,7 @@ def _append_revision(
     action: str,
 ) -> MappingRevision:
     """Write revision ``base + 1`` if the head is still ``base``; else 409 with the head."""
-    now = _now()
+    now = utcnow()
     number = base + 1
     if record.head_revision != base:
         raise _conflict(session, record, base)
@@ -273,9 +287,9 @@ def _append_revision(
         raise _conflict(session, record, base) from exc
     if not base:
         record.head_revision = number
-    taxonomy_repository.add_audit_event(
+    add_audit_event(
         session,
-        actor=user.name,
+        user=user,
         action=action,
         entity="mapping",
         entity_id=record.id,
@@ -319,7 +333,7 @@ def create_mapping(
     validate_rows(mapping, taxonomy_service.domain_taxonomy(session, source))
     name = name.strip()
     _ensure_name_free(session, name)
-    now = _now()
+    now = utcnow()
     record = MappingRecord(
         name=name,
         extra_taxonomy_id=extra.id,
@@ -410,17 +424,7 @@ def set_archived(session: Session, mapping_id: int, *, archived: bool, user: Use
     """Archive (hide) or restore a mapping; revisions stay readable either way."""
     start_write(session)
     record = _require(session, mapping_id, for_update=True)
-    if record.archived != archived:
-        record.archived = archived
-        record.updated_at = _now()
-        taxonomy_repository.add_audit_event(
-            session,
-            actor=user.name,
-            action="archive" if archived else "restore",
-            entity="mapping",
-            entity_id=record.id,
-        )
-        session.flush()
+    archive(session, record, archived=archived, user=user, entity="mapping")
     return record
 
 

@@ -18,8 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ontolabel.core.clock import utcnow
 from ontolabel.core.db import Base
-from ontolabel.taxonomies.tables import TaxonomyRecord, utcnow
+from ontolabel.taxonomies.tables import TaxonomyRecord
 
 
 class MappingRecord(Base):

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ontolabel.core.clock import utcnow
 from ontolabel.core.db import Base
-from ontolabel.taxonomies.tables import utcnow
 
 MODEL_KINDS = ("hf_dir", "checkpoint", "ontolabel", "hub")
 

@@ -1,15 +1,14 @@
-"""Every query of the taxonomies domain (and the audit log it owns)."""
+"""Every query of the taxonomies domain."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
-from ontolabel.taxonomies.tables import AuditEvent, TaxonomyClassRecord, TaxonomyRecord
+from ontolabel.taxonomies.tables import TaxonomyClassRecord, TaxonomyRecord
 
 
 def _taxonomy_query(*, with_classes: bool, for_update: bool) -> Select[TaxonomyRecord]:
@@ -125,29 +124,3 @@ def load_domain_taxonomy(session: Session, taxonomy_id: int) -> Taxonomy | None:
     if record is None:
         return None
     return to_domain(record, load_classes(session, taxonomy_id))
-
-
-def add_audit_event(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        AuditEvent(
-            actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail or {}
-        )
-    )
-
-
-def list_audit_events(session: Session, *, entity: str, entity_id: int) -> list[AuditEvent]:
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
-            .order_by(AuditEvent.id)
-        )
-    )

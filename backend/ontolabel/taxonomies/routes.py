@@ -8,10 +8,11 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.core.schemas import ErrorRead
+from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
 from ontolabel.taxonomies import service
 from ontolabel.taxonomies.schemas import (
-    ErrorRead,
     TaxonomyConflict,
     TaxonomyCreate,
     TaxonomyDetailRead,
@@ -19,7 +20,6 @@ from ontolabel.taxonomies.schemas import (
     TaxonomyList,
     TaxonomyUpdate,
 )
-from ontolabel.taxonomies.uploads import detect_format, read_limited
 
 router = APIRouter(prefix="/api/taxonomies", tags=["taxonomies"])
 

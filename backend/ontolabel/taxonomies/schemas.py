@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -10,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
-from ontolabel.taxonomies.tables import TaxonomyClassRecord, TaxonomyRecord
 
 TaxonomyKind = Literal["source", "extra"]
 
@@ -39,25 +37,7 @@ class TaxonomyClassSchema(BaseModel):
     ignore: bool = Field(default=False, description="Excluded from training and evaluation.")
 
     def to_domain(self) -> TaxonomyClass:
-        return TaxonomyClass(
-            id=self.id,
-            name=self.name,
-            train_id=self.train_id,
-            color=self.color,
-            category=self.category,
-            ignore=self.ignore,
-        )
-
-    @classmethod
-    def from_record(cls, record: TaxonomyClassRecord) -> TaxonomyClassSchema:
-        return cls(
-            id=record.class_id,
-            name=record.name,
-            train_id=record.train_id,
-            color=record.color,
-            category=record.category,
-            ignore=record.ignore,
-        )
+        return TaxonomyClass(**self.model_dump())
 
 
 class TaxonomyCreate(BaseModel):
@@ -132,34 +112,11 @@ class TaxonomyRead(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_record(cls, record: TaxonomyRecord, class_count: int) -> TaxonomyRead:
-        return cls(
-            id=record.id,
-            name=record.name,
-            kind=record.kind,  # the CHECK constraint keeps it a TaxonomyKind
-            description=record.description,
-            archived=record.archived,
-            version=record.version,
-            class_count=class_count,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-        )
-
 
 class TaxonomyDetailRead(TaxonomyRead):
     """A taxonomy with its classes in order."""
 
     classes: list[TaxonomyClassSchema]
-
-    @classmethod
-    def from_records(
-        cls, record: TaxonomyRecord, classes: Sequence[TaxonomyClassRecord]
-    ) -> TaxonomyDetailRead:
-        base = TaxonomyRead.from_record(record, len(classes))
-        return cls(
-            **base.model_dump(), classes=[TaxonomyClassSchema.from_record(c) for c in classes]
-        )
 
 
 class TaxonomyList(BaseModel):
@@ -173,26 +130,3 @@ class TaxonomyConflict(BaseModel):
     detail: str
     current_version: int
     current: TaxonomyDetailRead
-
-
-class ErrorRead(BaseModel):
-    """Every 4xx body: what to do, and where (field, file, line) when it applies."""
-
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "examples": [
-                {
-                    "detail": "labels.csv:7: duplicate class id 3 (first on line 4) (field 'id')",
-                    "file": "labels.csv",
-                    "line": 7,
-                    "field": "id",
-                }
-            ]
-        },
-    )
-
-    detail: str
-    field: str | None = None
-    file: str | None = None
-    line: int | None = None

@@ -1,28 +1,31 @@
 """Taxonomy rules: validation, optimistic locking, archive instead of delete, import/export.
 
 Services only flush; the caller (request dependency, CLI scope) owns the transaction.
-Writers call ``begin_write`` first so SQLite queues them instead of failing.
+Writers call ``start_write`` first so SQLite queues them instead of failing.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ontolabel.api.deps import User
-from ontolabel.core.db import begin_write
+from ontolabel.core.archiving import set_archived as archive
+from ontolabel.core.audit import add_audit_event
+from ontolabel.core.clock import utcnow
+from ontolabel.core.exports import Exported, safe_filename
+from ontolabel.core.schemas import read_record
+from ontolabel.core.uploads import FileFormat
+from ontolabel.core.users import User
+from ontolabel.core.writes import start_write
 from ontolabel.domain.formats.native import dump_taxonomy, load_taxonomy
 from ontolabel.domain.formats.reference import read_labels_csv, write_labels_csv
-from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass, first_repeat
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.taxonomies import repository
 from ontolabel.taxonomies.schemas import TaxonomyDetailRead, TaxonomyKind, TaxonomyRead
 from ontolabel.taxonomies.tables import TaxonomyRecord
-from ontolabel.taxonomies.uploads import FileFormat
 
 
 @dataclass(frozen=True)
@@ -36,22 +39,8 @@ class TaxonomyChange:
     classes: tuple[TaxonomyClass, ...] | None = None  # new classes, in order
 
 
-@dataclass(frozen=True)
-class Exported:
-    """A file to download: its text, a safe file name and its media type."""
-
-    text: str
-    filename: str
-    media_type: str
-
-
-def safe_filename(name: str) -> str:
-    """``name`` reduced to characters that are safe in a Content-Disposition header."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "export"
-
-
 def validate_taxonomy(taxonomy: Taxonomy, *, source: str = "classes") -> None:
-    """Refuse duplicate class ids (a label value must mean one class) and empty names.
+    """Refuse empty names and duplicate class ids (a label value must mean one class).
 
     Duplicate *names* are accepted: the published CamVid and RUGD lists have them, and
     lint reports a mapping cell naming one as ambiguous.
@@ -60,26 +49,16 @@ def validate_taxonomy(taxonomy: Taxonomy, *, source: str = "classes") -> None:
         raise InvalidInput("a taxonomy needs a name", field="name")
     if not taxonomy.classes:
         raise InvalidInput(f"taxonomy {taxonomy.name!r} has no classes", field=source)
-    seen_ids: dict[int, int] = {}
     for index, cls in enumerate(taxonomy.classes):
-        if cls.id in seen_ids:
-            raise InvalidInput(
-                f"class id {cls.id} appears twice (classes {seen_ids[cls.id]} and {index})",
-                field=f"{source}[{index}].id",
-            )
         if not cls.name.strip():
             raise InvalidInput(f"class {index} has an empty name", field=f"{source}[{index}].name")
-        seen_ids[cls.id] = index
-
-
-def start_write(session: Session) -> None:
-    """``begin_write`` once per transaction; nested service calls share the first lock."""
-    if not session.in_transaction():
-        begin_write(session)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    repeat = first_repeat(c.id for c in taxonomy.classes)
+    if repeat is not None:
+        first, again = repeat
+        raise InvalidInput(
+            f"class id {taxonomy.classes[again].id} appears twice (classes {first} and {again})",
+            field=f"{source}[{again}].id",
+        )
 
 
 def _require(session: Session, taxonomy_id: int, *, for_update: bool = False) -> TaxonomyRecord:
@@ -101,7 +80,8 @@ def _ensure_name_free(session: Session, name: str, *, field: str = "name") -> No
 
 
 def detail(session: Session, record: TaxonomyRecord) -> TaxonomyDetailRead:
-    return TaxonomyDetailRead.from_records(record, repository.load_classes(session, record.id))
+    classes = domain_taxonomy(session, record).classes
+    return read_record(TaxonomyDetailRead, record, class_count=len(classes), classes=classes)
 
 
 def get_taxonomy(session: Session, taxonomy_id: int) -> TaxonomyDetailRead:
@@ -119,7 +99,7 @@ def list_taxonomies(
     rows, total = repository.list_taxonomies(
         session, include_archived=include_archived, kind=kind, offset=offset, limit=limit
     )
-    return [TaxonomyRead.from_record(record, n) for record, n in rows], total
+    return [read_record(TaxonomyRead, record, class_count=n) for record, n in rows], total
 
 
 def _flush_guarded(session: Session, name: str) -> None:
@@ -140,7 +120,7 @@ def create_taxonomy(
     start_write(session)
     validate_taxonomy(taxonomy)
     _ensure_name_free(session, taxonomy.name)
-    now = _now()
+    now = utcnow()
     record = TaxonomyRecord(
         name=taxonomy.name,
         kind=kind,
@@ -153,9 +133,9 @@ def create_taxonomy(
     session.add(record)
     _flush_guarded(session, taxonomy.name)
     repository.replace_classes(session, record, taxonomy.classes)
-    repository.add_audit_event(
+    add_audit_event(
         session,
-        actor=user.name,
+        user=user,
         action=action,
         entity="taxonomy",
         entity_id=record.id,
@@ -198,10 +178,10 @@ def update_taxonomy(
             changed.append("classes")
     if changed:
         record.version += 1
-        record.updated_at = _now()
-        repository.add_audit_event(
+        record.updated_at = utcnow()
+        add_audit_event(
             session,
-            actor=user.name,
+            user=user,
             action="update",
             entity="taxonomy",
             entity_id=record.id,
@@ -217,17 +197,9 @@ def set_archived(
     """Archive (hide) or restore a taxonomy; nothing is ever deleted."""
     start_write(session)
     record = _require(session, taxonomy_id, for_update=True)
-    if record.archived != archived:
-        record.archived = archived
+    if archive(session, record, archived=archived, user=user, entity="taxonomy"):
+        # A new version, so an edit based on the one before the archive gets 409.
         record.version += 1
-        record.updated_at = _now()
-        repository.add_audit_event(
-            session,
-            actor=user.name,
-            action="archive" if archived else "restore",
-            entity="taxonomy",
-            entity_id=record.id,
-        )
         session.flush()
     return record
 
@@ -261,7 +233,7 @@ def import_taxonomy(
 
 def export_taxonomy(session: Session, taxonomy_id: int, fmt: FileFormat) -> Exported:
     record = _require(session, taxonomy_id)
-    taxonomy = repository.to_domain(record, repository.load_classes(session, record.id))
+    taxonomy = domain_taxonomy(session, record)
     if fmt == "csv":
         return Exported(
             write_labels_csv(taxonomy), f"{safe_filename(record.name)}.labels.csv", "text/csv"

@@ -1,16 +1,10 @@
-"""SQL tables of the taxonomies domain (migration: 0001_ontology).
-
-``audit_events`` lives here too: it is part of the ontology migration and every
-domain that records who changed what writes to it through ``taxonomies.repository``.
-"""
+"""SQL tables of the taxonomies domain (migration: 0001_ontology)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -23,13 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ontolabel.core.clock import utcnow
 from ontolabel.core.db import Base
 
 TAXONOMY_KINDS = ("source", "extra")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class TaxonomyRecord(Base):
@@ -82,18 +73,3 @@ class TaxonomyClassRecord(Base):
     ignore: Mapped[bool] = mapped_column(Boolean, default=False)
 
     taxonomy: Mapped[TaxonomyRecord] = relationship(back_populates="classes", lazy="raise")
-
-
-class AuditEvent(Base):
-    """Who did what to which entity, and when; append-only."""
-
-    __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    action: Mapped[str] = mapped_column(String(64))
-    entity: Mapped[str] = mapped_column(String(64))
-    entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ontolabel.api.deps import User
+from ontolabel.core.users import User
 from ontolabel.datasets.tables import Frame, SampleSet
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.errors import InvalidInput, NotFound

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ontolabel.core.clock import utcnow
 from ontolabel.core.db import Base
 
 DECISIONS = ("confirmed", "wrong", "absent_confirmed")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Verification(Base):

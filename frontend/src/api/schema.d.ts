@@ -1257,22 +1257,53 @@ export interface components {
         };
         /**
          * ErrorRead
-         * @description Every 4xx body: what to do, and where (field, file, line) when it applies.
+         * @description Every error body (4xx and 5xx): ``detail`` says what to do; the rest says where.
+         *
+         *     ``field``, ``file`` and ``line`` point at the input to fix when there is one;
+         *     ``errors`` lists every refused field of a request that failed validation. Some
+         *     errors add their own keys (a 409 carries what is stored now).
          * @example {
          *       "detail": "labels.csv:7: duplicate class id 3 (first on line 4) (field 'id')",
          *       "field": "id",
          *       "file": "labels.csv",
          *       "line": 7
          *     }
+         * @example {
+         *       "detail": "classes[0].id: Input should be greater than or equal to 0",
+         *       "errors": [
+         *         {
+         *           "field": "classes[0].id",
+         *           "message": "Input should be greater than or equal to 0"
+         *         }
+         *       ],
+         *       "field": "classes[0].id"
+         *     }
          */
         ErrorRead: {
-            /** Detail */
+            /**
+             * Detail
+             * @description What went wrong and what to do, for a person to read.
+             */
             detail: string;
-            /** Field */
+            /**
+             * Errors
+             * @description Every refused field, when the request failed validation.
+             */
+            errors?: components["schemas"]["FieldError"][] | null;
+            /**
+             * Field
+             * @description The input field to fix, if one.
+             */
             field?: string | null;
-            /** File */
+            /**
+             * File
+             * @description The uploaded file at fault, if one.
+             */
             file?: string | null;
-            /** Line */
+            /**
+             * Line
+             * @description Its 1-based line, if known.
+             */
             line?: number | null;
         } & {
             [key: string]: unknown;
@@ -1425,6 +1456,16 @@ export interface components {
             per_class_iou: (number | null)[];
             /** Subject */
             subject: string;
+        };
+        /**
+         * FieldError
+         * @description One refused input: where (``classes[0].id``, ``limit``) and why.
+         */
+        FieldError: {
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
         };
         /**
          * FindingRead
@@ -1648,11 +1689,6 @@ export interface components {
             unknown_labels: unknown[] | null;
             /** Width */
             width: number | null;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /**
          * IndexJobCreate
@@ -3267,19 +3303,6 @@ export interface components {
             /** Reason */
             reason: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
         /**
          * VerificationCreate
          * @description A decision on one mapping cell (source row, extra label) at a revision.
@@ -3433,13 +3456,22 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3466,13 +3498,22 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3499,13 +3540,22 @@ export interface operations {
                     "application/json": components["schemas"]["DryRunRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3530,13 +3580,22 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3575,13 +3634,22 @@ export interface operations {
                     "application/json": components["schemas"]["FrameList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3606,13 +3674,22 @@ export interface operations {
                     "application/json": components["schemas"]["IndexStarted"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3637,13 +3714,22 @@ export interface operations {
                     "application/json": components["schemas"]["OccurrenceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3675,13 +3761,22 @@ export interface operations {
                     "application/json": components["schemas"]["FramePixelsList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3706,13 +3801,22 @@ export interface operations {
                     "application/json": components["schemas"]["SampleSetList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3741,13 +3845,22 @@ export interface operations {
                     "application/json": components["schemas"]["SampleSetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3773,13 +3886,22 @@ export interface operations {
                     "application/json": components["schemas"]["SampleSetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3804,13 +3926,22 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetSummary"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3835,13 +3966,22 @@ export interface operations {
                     "application/json": components["schemas"]["FrameDetailRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3895,13 +4035,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3953,13 +4102,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4013,13 +4171,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4050,13 +4217,22 @@ export interface operations {
                     "image/png": string;
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4110,13 +4286,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4147,6 +4332,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_jobs_api_jobs_get: {
@@ -4172,13 +4366,22 @@ export interface operations {
                     "application/json": components["schemas"]["JobList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4205,13 +4408,22 @@ export interface operations {
                     "application/json": components["schemas"]["JobRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4236,13 +4448,22 @@ export interface operations {
                     "application/json": components["schemas"]["JobRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4267,13 +4488,22 @@ export interface operations {
                     "application/json": components["schemas"]["JobRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4301,13 +4531,22 @@ export interface operations {
                     "application/json": components["schemas"]["FrameErrorList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4337,13 +4576,24 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                    "text/event-stream": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                    "text/event-stream": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4372,13 +4622,22 @@ export interface operations {
                     "application/json": components["schemas"]["MappingList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4416,6 +4675,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4474,6 +4742,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     lint_draft_api_mappings_lint_post: {
@@ -4500,6 +4777,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4540,6 +4826,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4600,6 +4895,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     archive_mapping_api_mappings__mapping_id__archive_post: {
@@ -4633,6 +4937,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4684,6 +4997,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     lint_mapping_api_mappings__mapping_id__lint_get: {
@@ -4719,6 +5041,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4766,6 +5097,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_revisions_api_mappings__mapping_id__revisions_get: {
@@ -4799,6 +5139,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4840,6 +5189,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4901,6 +5259,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_models_api_models_get: {
@@ -4925,13 +5292,22 @@ export interface operations {
                     "application/json": components["schemas"]["ModelList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4958,13 +5334,22 @@ export interface operations {
                     "application/json": components["schemas"]["ModelRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4992,13 +5377,22 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5023,13 +5417,22 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5054,13 +5457,22 @@ export interface operations {
                     "application/json": components["schemas"]["ModelRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5083,13 +5495,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5118,13 +5539,22 @@ export interface operations {
                     "application/json": components["schemas"]["ModelRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5154,13 +5584,22 @@ export interface operations {
                     "application/json": components["schemas"]["PreviewRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5188,13 +5627,22 @@ export interface operations {
                     "application/json": components["schemas"]["TaxonomyList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5232,6 +5680,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5290,6 +5747,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     get_taxonomy_api_taxonomies__taxonomy_id__get: {
@@ -5323,6 +5789,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5383,6 +5858,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     archive_taxonomy_api_taxonomies__taxonomy_id__archive_post: {
@@ -5416,6 +5900,15 @@ export interface operations {
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5466,6 +5959,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     restore_taxonomy_api_taxonomies__taxonomy_id__restore_post: {
@@ -5506,6 +6008,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_verifications_api_verifications_get: {
@@ -5530,13 +6041,22 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5563,13 +6083,22 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -5595,13 +6124,22 @@ export interface operations {
                     "application/json": components["schemas"]["RevisionVerification"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };

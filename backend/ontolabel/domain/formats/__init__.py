@@ -6,6 +6,9 @@ can open the file and fix it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ontolabel.domain.taxonomy import first_repeat
 from ontolabel.errors import InvalidInput
 
 
@@ -44,4 +47,19 @@ def decode_text(data: bytes, *, source: str) -> str:
     return text
 
 
-__all__ = ["FormatError", "decode_text"]
+def refuse_repeated_ids(
+    ids: Sequence[int], lines: Sequence[int], *, what: str, source: str
+) -> None:
+    """A :class:`FormatError` on the line that repeats an id (``lines[i]`` holds ``ids[i]``)."""
+    repeat = first_repeat(ids)
+    if repeat is not None:
+        first, again = repeat
+        raise FormatError(
+            f"duplicate {what} {ids[again]} (first on line {lines[first]})",
+            file=source,
+            line=lines[again],
+            field="id",
+        )
+
+
+__all__ = ["FormatError", "decode_text", "refuse_repeated_ids"]

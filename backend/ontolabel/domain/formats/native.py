@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ontolabel.domain.formats import FormatError
+from ontolabel.domain.formats import FormatError, refuse_repeated_ids
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 
@@ -176,7 +176,7 @@ def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
     )
     entries = _typed(doc["classes"], list, source=source, line=top, field="classes")
     classes: list[TaxonomyClass] = []
-    ids: dict[int, int] = {}
+    lines: list[int] = []
     for entry in entries:
         if not isinstance(entry, dict):
             raise FormatError(
@@ -201,15 +201,9 @@ def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
                 entry.get("ignore", False), bool, source=source, line=line, field="ignore"
             ),
         )
-        if c.id in ids:
-            raise FormatError(
-                f"duplicate class id {c.id} (first on line {ids[c.id]})",
-                file=source,
-                line=line,
-                field="id",
-            )
-        ids[c.id] = line
         classes.append(c)
+        lines.append(line)
+    refuse_repeated_ids([c.id for c in classes], lines, what="class id", source=source)
     return Taxonomy(name=name, classes=tuple(classes), description=description)
 
 
@@ -247,20 +241,12 @@ def load_mapping_with_lines(
     entries = _typed(doc["rows"], list, source=source, line=top, field="rows")
     rows: list[MappingRow] = []
     lines: list[int] = []
-    seen: dict[int, int] = {}
+    row_lines: list[int] = []
     for entry in entries:
         if not isinstance(entry, dict):
             raise FormatError("each row must be a mapping", file=source, line=top, field="rows")
         line = _check_keys(entry, {"id", "name", "extra"}, {"id", "name"}, source)
         source_id = _typed(entry["id"], int, source=source, line=line, field="id")
-        if source_id in seen:
-            raise FormatError(
-                f"duplicate source class id {source_id} (first on line {seen[source_id]})",
-                file=source,
-                line=line,
-                field="id",
-            )
-        seen[source_id] = line
         labels = _typed(entry.get("extra", []), list, source=source, line=line, field="extra")
         for label in labels:
             _typed(label, str, source=source, line=line, field="extra")
@@ -272,6 +258,10 @@ def load_mapping_with_lines(
             )
         )
         lines.append(entry[_KEY_LINES].get("extra", line))
+        row_lines.append(line)
+    refuse_repeated_ids(
+        [r.source_id for r in rows], row_lines, what="source class id", source=source
+    )
     return Mapping(extra_taxonomy=extra, source_taxonomy=src, rows=tuple(rows)), tuple(lines)
 
 

@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ontolabel.domain.formats import FormatError
+from ontolabel.domain.formats import FormatError, refuse_repeated_ids
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import VOID_ID, Taxonomy, TaxonomyClass
 
@@ -131,17 +131,8 @@ def read_labels_csv(text: str, *, name: str, source: str = "<upload>") -> Taxono
     id_col = columns.get("id", 0)
     name_col = columns.get("name", 1)
     classes: list[TaxonomyClass] = []
-    seen: dict[int, int] = {}
     for line, cells in records:
         class_id = _parse_int(_cell(cells, id_col), source=source, line=line, field="id")
-        if class_id in seen:
-            raise FormatError(
-                f"duplicate class id {class_id} (first on line {seen[class_id]})",
-                file=source,
-                line=line,
-                field="id",
-            )
-        seen[class_id] = line
         class_name = _cell(cells, name_col)
         if not class_name:
             raise FormatError("class has no name", file=source, line=line, field="name")
@@ -166,6 +157,9 @@ def read_labels_csv(text: str, *, name: str, source: str = "<upload>") -> Taxono
                 ignore=ignore in _TRUE,
             )
         )
+    refuse_repeated_ids(
+        [c.id for c in classes], [line for line, _ in records], what="class id", source=source
+    )
     return Taxonomy(name=name, classes=tuple(classes))
 
 
@@ -212,21 +206,12 @@ def read_mapping_csv(
         records = records[1:]
     rows: list[MappingRow] = []
     cells: list[CellRef] = []
-    seen: dict[int, int] = {}
     for line, record in records:
         if not record[0].strip():
             raise FormatError(
                 "row has no source class id in column 1", file=source, line=line, field="id"
             )
         source_id = _parse_int(record[0], source=source, line=line, field="id")
-        if source_id in seen:
-            raise FormatError(
-                f"duplicate source class id {source_id} (first on line {seen[source_id]})",
-                file=source,
-                line=line,
-                field="id",
-            )
-        seen[source_id] = line
         name = record[1] if len(record) > 1 else ""
         if not name.strip():
             raise FormatError(
@@ -243,6 +228,12 @@ def read_mapping_csv(
         rows.append(MappingRow(source_id=source_id, source_name=name, extra_labels=tuple(labels)))
     if not rows:
         raise FormatError("no mapping rows in file", file=source, line=1)
+    refuse_repeated_ids(
+        [r.source_id for r in rows],
+        [line for line, _ in records],
+        what="source class id",
+        source=source,
+    )
     mapping = Mapping(
         extra_taxonomy=extra_taxonomy, source_taxonomy=source_taxonomy, rows=tuple(rows)
     )

@@ -1,0 +1,68 @@
+"""Bodies every domain shares: the one error shape, and reading a schema off a row."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Read = TypeVar("Read", bound=BaseModel)
+
+
+def read_record(schema: type[Read], record: object, **values: Any) -> Read:
+    """``schema`` filled from ``record``'s attributes of the same names, then ``values``.
+
+    For Read bodies that add what the row lacks (a count, the taxonomies' names); a row
+    that lacks a field and gets no value for it fails loudly instead of defaulting.
+    Nested bodies are read off objects the same way (a taxonomy's domain classes).
+    """
+    own = {name: getattr(record, name) for name in schema.model_fields if name not in values}
+    return schema.model_validate({**own, **values}, from_attributes=True)
+
+
+class FieldError(BaseModel):
+    """One refused input: where (``classes[0].id``, ``limit``) and why."""
+
+    field: str
+    message: str
+
+
+class ErrorRead(BaseModel):
+    """Every error body (4xx and 5xx): ``detail`` says what to do; the rest says where.
+
+    ``field``, ``file`` and ``line`` point at the input to fix when there is one;
+    ``errors`` lists every refused field of a request that failed validation. Some
+    errors add their own keys (a 409 carries what is stored now).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "labels.csv:7: duplicate class id 3 (first on line 4) (field 'id')",
+                    "file": "labels.csv",
+                    "line": 7,
+                    "field": "id",
+                },
+                {
+                    "detail": "classes[0].id: Input should be greater than or equal to 0",
+                    "field": "classes[0].id",
+                    "errors": [
+                        {
+                            "field": "classes[0].id",
+                            "message": "Input should be greater than or equal to 0",
+                        }
+                    ],
+                },
+            ]
+        },
+    )
+
+    detail: str = Field(description="What went wrong and what to do, for a person to read.")
+    field: str | None = Field(default=None, description="The input field to fix, if one.")
+    file: str | None = Field(default=None, description="The uploaded file at fault, if one.")
+    line: int | None = Field(default=None, description="Its 1-based line, if known.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Every refused field, when the request failed validation."
+    )
