@@ -138,7 +138,8 @@ def test_index_refuses_while_another_index_job_is_unfinished(env_db: Path, tmp_p
     _add_one_frame_dataset(runner, env_db, tmp_path, "ds")
     factory = session_factory_for(get_settings())
     with session_scope(factory) as session:
-        queued = service.start_index(session, service.dataset_named(session, "ds").id, "api")
+        dataset_id = service.dataset_named(session, "ds").id
+        queued = service.start_index(session, get_settings(), dataset_id, "api")
     # when it is indexed from the CLI, then the command names that job and exits 1
     refused = runner.invoke(cli, ["dataset", "index", "ds"])
     assert refused.exit_code == 1

@@ -268,11 +268,11 @@ def test_a_second_index_job_is_refused_while_the_first_is_unfinished(
     # given a dataset with an index job queued
     dataset_id = _registered(session_factory, settings, root, 2)
     with session_scope(session_factory) as session:
-        first = dataset_service.start_index(session, dataset_id, "tester")
+        first = dataset_service.start_index(session, settings, dataset_id, "tester")
     # when another is asked for, then it is refused, naming the job, and nothing changes
     refusing = pytest.raises(Conflict, match=f"already being indexed by job {first} ")
     with refusing as refused, session_scope(session_factory) as session:
-        dataset_service.start_index(session, dataset_id, "tester")
+        dataset_service.start_index(session, settings, dataset_id, "tester")
     assert refused.value.extra == {"job_id": first, "status": "queued"}
     with session_factory() as session:
         assert session.get_one(Dataset, dataset_id).index_job_id == first
@@ -294,5 +294,5 @@ def test_a_second_index_job_is_refused_while_the_first_is_unfinished(
     # and once the first has finished, the next one starts
     assert runner.run_job_inline(settings, first) == "succeeded"
     with session_scope(session_factory) as session:
-        second = dataset_service.start_index(session, dataset_id, "tester")
+        second = dataset_service.start_index(session, settings, dataset_id, "tester")
     assert runner.run_job_inline(settings, second) == "succeeded"
