@@ -15,12 +15,13 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from ontolabel.cli.database import open_database
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import session_scope
 from ontolabel.errors import OntolabelError
 from ontolabel.jobs import repository, service
 from ontolabel.jobs.dispatch import CeleryDispatcher, queue_name
-from ontolabel.jobs.runner import run_job_inline, session_factory_for
+from ontolabel.jobs.runner import run_job_inline
 from ontolabel.jobs.tables import FINAL_JOB_STATUSES, Job
 
 
@@ -37,6 +38,7 @@ def worker(queues: str, concurrency: int, loglevel: str) -> None:
             "redis://127.0.0.1:6379/0) and ONTOLABEL_DATABASE_URL to the server's database. "
             "Without them the server runs jobs in-process and no worker is needed."
         )
+    open_database(settings)  # a worker on a database behind its code would fail every job
     names = [queue_name(settings, q.strip()) for q in queues.split(",") if q.strip()]
     from ontolabel_worker.celery_app import app
 
@@ -46,11 +48,6 @@ def worker(queues: str, concurrency: int, loglevel: str) -> None:
 @click.group()
 def jobs() -> None:
     """Inspect, cancel, wait for and run jobs."""
-
-
-def _factory() -> tuple[Settings, sessionmaker[Session]]:
-    settings = get_settings()
-    return settings, session_factory_for(settings)
 
 
 def _line(job: Job) -> str:
@@ -63,7 +60,7 @@ def _line(job: Job) -> str:
 @click.option("--limit", default=20, show_default=True, type=int)
 def list_jobs(kind: str | None, status: str | None, limit: int) -> None:
     """Newest jobs first."""
-    _, factory = _factory()
+    _, factory = open_database()
     with factory() as session:
         items, total = _call(service.list_jobs, session, kind=kind, status=status, limit=limit)
     for job in items:
@@ -75,7 +72,7 @@ def list_jobs(kind: str | None, status: str | None, limit: int) -> None:
 @click.argument("job_id", type=int)
 def show(job_id: int) -> None:
     """Status, progress, pinned inputs, outputs, error and the last log lines."""
-    _, factory = _factory()
+    _, factory = open_database()
     with factory() as session:
         job = _call(service.get_job, session, job_id)
         events = service.events_since(session, job_id, max(0, job.last_event_seq - 20))
@@ -94,7 +91,7 @@ def show(job_id: int) -> None:
 @click.argument("job_id", type=int)
 def cancel(job_id: int) -> None:
     """Ask a job to stop (cooperative: between frames)."""
-    _, factory = _factory()
+    _, factory = open_database()
     with session_scope(factory) as session:
         job = _call(service.cancel_job, session, job_id, "cli")
         click.echo(f"job {job_id}: {job.status}, cancel requested")
@@ -105,7 +102,7 @@ def cancel(job_id: int) -> None:
 @click.option("--timeout", default=0.0, type=float, help="Seconds; 0 waits forever.")
 def wait(job_id: int, timeout: float) -> None:
     """Print progress and log lines until the job ends; exit 1 unless it succeeded."""
-    _, factory = _factory()
+    _, factory = open_database()
     status = follow(factory, job_id, timeout_s=timeout or None)
     if status != "succeeded":
         raise SystemExit(1)
@@ -115,7 +112,7 @@ def wait(job_id: int, timeout: float) -> None:
 @click.argument("job_id", type=int)
 def run(job_id: int) -> None:
     """Run (or resume) a job in this process, without a server or worker."""
-    settings, factory = _factory()
+    settings, factory = open_database()
     with factory() as session:
         _call(service.get_job, session, job_id)
     if run_following(settings, factory, job_id) != "succeeded":
@@ -126,7 +123,7 @@ def run(job_id: int) -> None:
 @click.argument("job_id", type=int)
 def resume(job_id: int) -> None:
     """Send an unfinished job to the Celery workers again (plan and chunks are idempotent)."""
-    settings, factory = _factory()
+    settings, factory = open_database()
     with factory() as session:
         job = _call(service.get_job, session, job_id)
     if job.status in FINAL_JOB_STATUSES:
@@ -184,7 +181,7 @@ def run_following(settings: Settings, factory: sessionmaker[Session], job_id: in
 
 def run_here(settings: Settings, kind: str, params: dict[str, Any], author: str) -> Job:
     """Create a job and run it in this process, echoing progress (for other commands)."""
-    factory = session_factory_for(settings)
+    _, factory = open_database(settings)
     with session_scope(factory) as session:
         job_id = _call(service.create_job, session, kind, params, author).id
     run_following(settings, factory, job_id)
