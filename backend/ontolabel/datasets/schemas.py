@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.labels import LabelEncoding
 
 
@@ -95,9 +95,9 @@ class DatasetRead(BaseModel):
     frame_count: int
     error_count: int
     index_job_id: int | None
-    indexed_at: datetime | None
+    indexed_at: UtcDatetime | None
     created_by: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class DatasetList(BaseModel):
@@ -338,7 +338,7 @@ class SampleSetRead(BaseModel):
     rule: dict[str, Any]
     frame_ids: list[int]
     created_by: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class SampleSetList(BaseModel):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonValue
 
+from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.lint import Finding
 from ontolabel.domain.mapping import MappingRow
 from ontolabel.mappings.tables import MappingRecord, MappingRevision
@@ -135,7 +135,7 @@ class MappingRevisionSummary(BaseModel):
 
     number: int
     author: str
-    created_at: datetime
+    created_at: UtcDatetime
     message: str
     based_on: int | None = Field(description="The revision this one was saved on top of.")
     diff: dict[str, Any] | None = Field(
@@ -207,8 +207,8 @@ class MappingRead(BaseModel):
     source_taxonomy: str
     archived: bool
     head_revision: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def from_record(cls, record: MappingRecord, extra: str, source: str) -> MappingRead:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ontolabel.core.timestamps import UtcDatetime
 
 ModelKind = Literal["hf_dir", "checkpoint", "ontolabel", "hub"]
 
@@ -77,7 +78,7 @@ class ModelRead(BaseModel):
     path: str
     details: dict[str, Any]
     created_by: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ModelList(BaseModel):
@@ -117,7 +118,7 @@ class EvaluationRead(BaseModel):
     confusion: list[list[int]]
     frames: int
     details: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class EvaluationList(BaseModel):

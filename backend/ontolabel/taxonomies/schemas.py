@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
+from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 from ontolabel.taxonomies.tables import TaxonomyClassRecord, TaxonomyRecord
 
@@ -129,8 +129,8 @@ class TaxonomyRead(BaseModel):
     archived: bool
     version: int
     class_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def from_record(cls, record: TaxonomyRecord, class_count: int) -> TaxonomyRead:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ontolabel.core.timestamps import UtcDatetime
 
 Decision = Literal["confirmed", "wrong", "absent_confirmed"]
 RowState = Literal["unverified", "partial", "verified", "disputed"]
@@ -95,7 +96,7 @@ class VerificationRead(BaseModel):
     evidence_frame_ids: list[int]
     note: str
     reviewer: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class VerificationList(BaseModel):
