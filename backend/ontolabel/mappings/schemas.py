@@ -22,7 +22,7 @@ _ROWS_EXAMPLE: list[JsonValue] = [
 class MappingRowSchema(BaseModel):
     """One source class and the extra labels it may appear under (`source_id` 255 = void)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": _ROWS_EXAMPLE[:1]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": _ROWS_EXAMPLE[:1]})
 
     source_id: int = Field(ge=0, le=65535, description="Source class id; 255 is the void row.")
     source_name: str = Field(min_length=1, max_length=200)
@@ -40,6 +40,7 @@ class MappingRowSchema(BaseModel):
 
 class MappingCreate(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -50,7 +51,7 @@ class MappingCreate(BaseModel):
                     "rows": _ROWS_EXAMPLE,
                 }
             ]
-        }
+        },
     )
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
@@ -64,11 +65,12 @@ class MappingSave(BaseModel):
     """A save: the full new rows, and the revision you edited (a stale one gets 409)."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"base_revision": 3, "message": "building may also be void", "rows": _ROWS_EXAMPLE}
             ]
-        }
+        },
     )
 
     base_revision: int = Field(ge=1, description="The head revision your edit started from.")
@@ -77,7 +79,9 @@ class MappingSave(BaseModel):
 
 
 class MappingRevert(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"base_revision": 5}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"base_revision": 5}]}
+    )
 
     base_revision: int | None = Field(
         default=None, ge=1, description="If given, 409 unless it is still the head."
@@ -89,6 +93,7 @@ class MappingDraft(BaseModel):
     """An unsaved mapping to lint."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -97,7 +102,7 @@ class MappingDraft(BaseModel):
                     "rows": _ROWS_EXAMPLE,
                 }
             ]
-        }
+        },
     )
 
     extra_taxonomy: str

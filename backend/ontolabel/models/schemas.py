@@ -15,6 +15,7 @@ class ModelCreate(BaseModel):
     """Register a model; its ``id2label`` must name ``taxonomy_id``'s classes in order."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -30,7 +31,7 @@ class ModelCreate(BaseModel):
                     "path": "/data/models/mask2former_swin_l.safetensors",
                 },
             ]
-        }
+        },
     )
 
     name: str = Field(min_length=1, max_length=200)
@@ -45,7 +46,8 @@ class ModelCreate(BaseModel):
 
 class ModelUpdate(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "teacher-v2", "details": {"note": "round 2"}}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "teacher-v2", "details": {"note": "round 2"}}]},
     )
 
     name: str | None = Field(default=None, min_length=1, max_length=200)

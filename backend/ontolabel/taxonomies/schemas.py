@@ -27,7 +27,7 @@ _CLASS_EXAMPLE: JsonDict = {
 class TaxonomyClassSchema(BaseModel):
     """One class; ``id`` is the value written in label PNGs."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_CLASS_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CLASS_EXAMPLE]})
 
     id: int = Field(ge=0, le=65535, description="Value of this class in label images.")
     name: str = Field(min_length=1, max_length=200)
@@ -62,6 +62,7 @@ class TaxonomyClassSchema(BaseModel):
 
 class TaxonomyCreate(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -71,7 +72,7 @@ class TaxonomyCreate(BaseModel):
                     "classes": [_CLASS_EXAMPLE, {"id": 8, "name": "sidewalk", "train_id": 1}],
                 }
             ]
-        }
+        },
     )
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
@@ -93,7 +94,8 @@ class TaxonomyUpdate(BaseModel):
     """A change to a taxonomy; ``version`` is the one you read (a stale one gets 409)."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"version": 3, "description": "with a new note"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"version": 3, "description": "with a new note"}]},
     )
 
     version: int = Field(ge=1, description="The version this edit is based on.")

@@ -16,6 +16,7 @@ class VerificationCreate(BaseModel):
     """A decision on one mapping cell (source row, extra label) at a revision."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -39,7 +40,7 @@ class VerificationCreate(BaseModel):
                     "note": "every 20th frame of camera 5: no animal",
                 },
             ]
-        }
+        },
     )
 
     mapping_id: int
