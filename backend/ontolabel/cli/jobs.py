@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 import click
@@ -22,7 +23,7 @@ from ontolabel.errors import OntolabelError
 from ontolabel.jobs import repository, service
 from ontolabel.jobs.dispatch import CeleryDispatcher, queue_name
 from ontolabel.jobs.runner import run_job_inline
-from ontolabel.jobs.tables import FINAL_JOB_STATUSES, Job
+from ontolabel.jobs.tables import FINAL_CHUNK_STATUSES, FINAL_JOB_STATUSES, Job, JobChunk
 
 
 @click.command()
@@ -136,6 +137,32 @@ def resume(job_id: int) -> None:
     click.echo(f"job {job_id} sent again")
 
 
+class ChunkEnds:
+    """One line per chunk as it ends, with the units of the chunks ended so far."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.ended: set[int] = set()
+        self.units = 0
+
+    def lines(self, chunks: list[JobChunk], job: Job) -> list[tuple[datetime, str]]:
+        """The newly ended chunks' lines, each with the time it ended."""
+        if len(chunks) < 2:  # one chunk's end is the job's: the progress line says it
+            return []
+        ended = sorted(
+            (c for c in chunks if c.status in FINAL_CHUNK_STATUSES and c.id not in self.ended),
+            key=lambda c: c.finished_at or job.updated_at,
+        )
+        out = []
+        for chunk in ended:
+            self.ended.add(chunk.id)
+            self.units += chunk.done
+            where = f"chunk {chunk.index + 1}/{len(chunks)} {chunk.status}"
+            line = f"job {self.job_id}: {where} ({self.units}/{job.total})"
+            out.append((chunk.finished_at or job.updated_at, line))
+        return out
+
+
 def follow(
     factory: sessionmaker[Session],
     job_id: int,
@@ -143,17 +170,24 @@ def follow(
     timeout_s: float | None = None,
     runner: threading.Thread | None = None,
 ) -> str:
-    """Echo log lines and progress until the job is final; returns the final status."""
+    """Echo log lines, chunk ends and progress until the job is final; returns its status."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     runner_gone = False
-    after, shown = 0, ""
+    after, shown, looked_at = 0, "", None
+    chunk_ends = ChunkEnds(job_id)
     while True:
         with factory() as session:
             job = _call(service.get_job, session, job_id)
             events = repository.events_after(session, job_id, after, 500)
-        for event in events:
-            after = event.seq
-            click.echo(f"[{event.level}] {event.message}")
+            # A chunk's end touches its job row (progress, time or log): read the chunks
+            # (their params hold every frame id) only when the job row changed.
+            state = (job.status, job.done, job.updated_at, job.last_event_seq)
+            chunks = repository.chunks_of(session, job_id) if state != looked_at else []
+            looked_at = state
+        after = events[-1].seq if events else after
+        logged = [(e.time, f"[{e.level}] {e.message}") for e in events]
+        for _, line in sorted([*logged, *chunk_ends.lines(chunks, job)], key=lambda x: x[0]):
+            click.echo(line)
         progress = f"{job.status} {job.done}/{job.total}"
         if progress != shown:
             shown = progress
