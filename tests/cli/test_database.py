@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,18 +22,6 @@ from ontolabel.core.db import alembic_config, make_engine, upgrade_database
 
 HEAD = "0007"
 OLDER = "0005"
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty ``ONTOLABEL_HOME`` and no configured database or broker."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("ONTOLABEL_HOME", str(path))
-    monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
-    get_settings.cache_clear()
-    yield path
-    get_settings.cache_clear()
 
 
 def _configure(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
@@ -64,7 +51,7 @@ COMMANDS = [
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:2]))
 def test_a_command_on_a_fresh_home_migrates_the_embedded_database(
-    home: Path, args: list[str]
+    cli_home: Path, args: list[str]
 ) -> None:
     # given an empty home
     # when a command that reads the database runs
@@ -72,13 +59,13 @@ def test_a_command_on_a_fresh_home_migrates_the_embedded_database(
     # then it works, and the embedded database is at the newest revision
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    assert _revision(f"sqlite:///{home / 'ontolabel.db'}") == HEAD
+    assert _revision(f"sqlite:///{cli_home / 'ontolabel.db'}") == HEAD
 
 
-def test_an_older_embedded_database_is_migrated_on_first_use(home: Path) -> None:
+def test_an_older_embedded_database_is_migrated_on_first_use(cli_home: Path) -> None:
     # given the embedded database at an older revision
-    url = f"sqlite:///{home / 'ontolabel.db'}"
-    home.mkdir()
+    url = f"sqlite:///{cli_home / 'ontolabel.db'}"
+    cli_home.mkdir()
     _migrate_to(url, OLDER)
     # when a command runs
     result = CliRunner().invoke(cli, ["jobs", "list"])
@@ -89,7 +76,7 @@ def test_an_older_embedded_database_is_migrated_on_first_use(home: Path) -> None
 
 
 def test_a_configured_database_that_is_behind_names_the_command_to_run(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a configured database at an older revision (someone's server's)
     url = f"sqlite:///{tmp_path / 'shared.db'}"
@@ -109,7 +96,7 @@ def test_a_configured_database_that_is_behind_names_the_command_to_run(
 
 
 def test_an_empty_configured_database_names_the_command_to_run(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _configure(monkeypatch, f"sqlite:///{tmp_path / 'empty.db'}")
     result = CliRunner().invoke(cli, ["dataset", "list"])
@@ -118,7 +105,7 @@ def test_an_empty_configured_database_names_the_command_to_run(
 
 
 def test_a_database_newer_than_the_code_is_refused_clearly(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a database a newer ontolabel migrated past this code's newest revision
     url = f"sqlite:///{tmp_path / 'newer.db'}"

@@ -24,16 +24,12 @@ CHUNK_LINE = re.compile(r"^job \d+: chunk (\d+)/(\d+) done \((\d+)/(\d+)\)$")
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def env(cli_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "data"
     data.mkdir()
-    monkeypatch.setenv("ONTOLABEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ONTOLABEL_DATA_ROOTS", str(data))
-    monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
     get_settings.cache_clear()
-    yield data
-    get_settings.cache_clear()
+    return data
 
 
 def _apollo_like(root: Path) -> list[str]:
