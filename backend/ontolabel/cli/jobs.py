@@ -137,7 +137,7 @@ def resume(job_id: int) -> None:
     click.echo(f"job {job_id} sent again")
 
 
-class ChunkEnds:
+class _ChunkEnds:
     """One line per chunk as it ends, with the units of the chunks ended so far."""
 
     def __init__(self, job_id: int) -> None:
@@ -174,7 +174,7 @@ def follow(
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     runner_gone = False
     after, shown, looked_at = 0, "", None
-    chunk_ends = ChunkEnds(job_id)
+    chunk_ends = _ChunkEnds(job_id)
     while True:
         with factory() as session:
             job = _call(service.get_job, session, job_id)
