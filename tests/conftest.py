@@ -109,3 +109,18 @@ def client(settings: Settings) -> Iterator[object]:
     with TestClient(app) as c:
         yield c
     app.state.engine.dispose()
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The CLI's environment at its defaults: an empty ``ONTOLABEL_HOME`` (not created yet),
+    no configured database or broker; settings are read afresh."""
+    from ontolabel.core.config import get_settings
+
+    path = tmp_path / "home"
+    monkeypatch.setenv("ONTOLABEL_HOME", str(path))
+    monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()

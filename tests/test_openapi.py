@@ -53,6 +53,44 @@ def test_every_json_request_body_has_an_example(spec: JSON) -> None:
     assert missing == []
 
 
+def _open_objects(spec: JSON, schema: JSON, seen: set[str]) -> list[str]:
+    """Names of the object schemas under ``schema`` that accept keys they do not declare."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        seen.add(name)
+        target = spec["components"]["schemas"][name]
+        own = (
+            [name]
+            if "properties" in target and target.get("additionalProperties") is not False
+            else []
+        )
+        return own + _open_objects(spec, {**target, "additionalProperties": False}, seen)
+    found = []
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for branch in schema.get(key, []):
+            found += _open_objects(spec, branch, seen)
+    items = [schema["items"]] if "items" in schema else []
+    for sub in (*schema.get("properties", {}).values(), *items):
+        found += _open_objects(spec, sub, seen)
+    if "properties" in schema and schema.get("additionalProperties") is not False:
+        found.append("(inline)")
+    return found
+
+
+def test_every_json_request_body_refuses_unknown_keys(spec: JSON) -> None:
+    # a typo in a key would otherwise be dropped silently and its default used instead
+    open_bodies = {}
+    for name, op in _operations(spec):
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:
+            found = set(_open_objects(spec, body["schema"], set()))
+            if found:
+                open_bodies[name] = sorted(found)
+    assert open_bodies == {}
+
+
 def test_every_json_response_has_an_example(spec: JSON) -> None:
     missing = []
     for name, op in _operations(spec):

@@ -119,6 +119,17 @@ def test_sample_sets_keep_their_frames(client: TestClient, dataset: dict[str, An
     assert client.get(base).json()["total"] == 1
 
 
+def test_a_sample_set_rule_with_an_unknown_key_is_refused_naming_it(
+    client: TestClient, dataset: dict[str, Any]
+) -> None:
+    # given a rule with a typo ("evry" for "every")
+    base = f"/api/datasets/{dataset['id']}/sample-sets"
+    # when it is saved, then it is refused, naming the key, and no sample set is kept
+    typo = client.post(base, json={"name": "check", "rule": {"evry": 20}})
+    assert typo.status_code == 422 and "evry" in typo.text
+    assert client.get(base).json()["total"] == 0
+
+
 def test_index_endpoint_runs_the_job_through_the_app_dispatcher(
     client: TestClient, session_factory: sessionmaker[Session], root: Path
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,25 +13,23 @@ from click.testing import CliRunner
 from ontolabel.cli.main import cli
 from ontolabel.core.config import get_settings
 from ontolabel.core.db import session_scope
-from ontolabel.datasets import service
+from ontolabel.datasets import indexing, service
 from ontolabel.domain.formats.native import dump_taxonomy
 from ontolabel.domain.formats.reference import write_labels_csv
 from ontolabel.jobs.runner import session_factory_for
 
 from .factories import TAXONOMY, write_png
 
+CHUNK_LINE = re.compile(r"^job \d+: chunk (\d+)/(\d+) done \((\d+)/(\d+)\)$")
+
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def env(cli_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "data"
     data.mkdir()
-    monkeypatch.setenv("ONTOLABEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ONTOLABEL_DATA_ROOTS", str(data))
-    monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
     get_settings.cache_clear()
-    yield data
-    get_settings.cache_clear()
+    return data
 
 
 def _apollo_like(root: Path) -> list[str]:
@@ -148,6 +147,32 @@ def test_index_refuses_while_another_index_job_is_unfinished(env_db: Path, tmp_p
     assert runner.invoke(cli, ["jobs", "cancel", str(queued)]).exit_code == 0
     indexed = runner.invoke(cli, ["dataset", "index", "ds"])
     assert indexed.exit_code == 0 and "succeeded" in indexed.output, indexed.output
+
+
+def test_index_shows_each_chunk_and_the_progress_as_it_runs(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a dataset of eight frames, indexed two frames per chunk
+    runner = CliRunner()
+    root = env / "ds"
+    for i in range(8):
+        write_png(root / f"images/{i}.png", np.zeros((2, 4, 3), dtype=np.uint8))
+        write_png(root / f"labels/{i}.png", np.full((2, 4), i % 3, dtype=np.uint8))
+    labels_csv = tmp_path / "labels.csv"
+    labels_csv.write_text(write_labels_csv(TAXONOMY))
+    added = runner.invoke(cli, ["dataset", "add", "ds", str(root), "--taxonomy", str(labels_csv),
+                                "--preset", "generic"])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    monkeypatch.setattr(indexing, "CHUNK_FRAMES", 2)
+    # when it is indexed from the CLI
+    indexed = runner.invoke(cli, ["dataset", "index", "ds"])
+    # then each chunk's end is shown with the frames done so far, before the job's end
+    assert indexed.exit_code == 0, indexed.output
+    lines = indexed.output.splitlines()
+    chunks = [m.groups() for m in map(CHUNK_LINE.search, lines) if m]
+    assert chunks == [(str(k), "4", str(2 * k), "8") for k in range(1, 5)], indexed.output
+    last_chunk = max(i for i, line in enumerate(lines) if CHUNK_LINE.search(line))
+    assert last_chunk < next(i for i, line in enumerate(lines) if "succeeded 8/8" in line)
 
 
 def test_a_taxonomy_file_clashing_with_a_stored_one_is_refused(

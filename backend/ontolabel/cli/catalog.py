@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from ontolabel.cli.database import open_database
 from ontolabel.core.config import Settings, get_settings
-from ontolabel.core.db import make_engine, make_session_factory, session_scope, upgrade_database
+from ontolabel.core.db import session_scope
 from ontolabel.core.users import User
 from ontolabel.domain.catalog import load_catalog
 from ontolabel.mappings.catalog import CatalogLoadReport, load_catalog_into_db
@@ -17,16 +18,11 @@ DEFAULT_CATALOG = Path(__file__).resolve().parents[3] / "ontologies"
 
 
 def load_catalog_dir(settings: Settings, root: Path, *, user: str = "catalog") -> CatalogLoadReport:
-    """Migrate the configured database, then load the catalog at ``root`` in one transaction."""
+    """Open the database (migrating the embedded one), then load ``root`` in one transaction."""
     catalog = load_catalog(root)  # parse everything before touching the database
-    settings.home.mkdir(parents=True, exist_ok=True)
-    upgrade_database(settings.sqlalchemy_url)
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            return load_catalog_into_db(session, catalog, User(name=user))
-    finally:
-        engine.dispose()
+    _, factory = open_database(settings)
+    with session_scope(factory) as session:
+        return load_catalog_into_db(session, catalog, User(name=user))
 
 
 @click.group()

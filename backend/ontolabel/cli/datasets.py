@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from ontolabel.core.config import Settings, get_settings
-from ontolabel.core.db import session_scope, upgrade_database
+from ontolabel.cli.database import open_database
+from ontolabel.core.config import Settings
+from ontolabel.core.db import session_scope
 from ontolabel.core.users import User
 from ontolabel.datasets import service
 from ontolabel.datasets.layout import PRESETS
@@ -16,16 +17,8 @@ from ontolabel.datasets.schemas import DatasetCreate, SamplingParams
 from ontolabel.domain.labels import LABEL_ENCODINGS
 from ontolabel.domain.taxonomy import class_differences
 from ontolabel.errors import InvalidInput, OntolabelError
-from ontolabel.jobs.runner import session_factory_for
 
 CLI_USER = User(name="cli")
-
-
-def _ready() -> tuple[Settings, sessionmaker[Session]]:
-    settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    upgrade_database(settings.sqlalchemy_url)
-    return settings, session_factory_for(settings)
 
 
 def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
@@ -94,7 +87,7 @@ def add(
     """Register dataset NAME at ROOT (which must lie under ONTOLABEL_DATA_ROOTS)."""
     if preset is None and image_glob is None:
         raise click.UsageError("give --preset or --images (and usually --labels)")
-    settings, factory = _ready()
+    settings, factory = open_database()
     try:
         with session_scope(factory) as session:
             spec = DatasetCreate(
@@ -136,7 +129,7 @@ def _print_dry_run(settings: Settings, spec: DatasetCreate) -> None:
 @dataset.command("list")
 def list_cmd() -> None:
     """Registered datasets."""
-    _, factory = _ready()
+    _, factory = open_database()
     with factory() as session:
         items, _ = service.list_datasets(session)
         for d in items:
@@ -149,7 +142,7 @@ def index_cmd(name: str) -> None:
     """Index NAME here (incremental), showing progress; exit 1 if the job fails."""
     from ontolabel.cli.jobs import run_following
 
-    settings, factory = _ready()
+    settings, factory = open_database()
     try:
         with factory() as session:
             dataset_id = service.dataset_named(session, name).id
@@ -179,7 +172,7 @@ def sample(
     seed: int,
 ) -> None:
     """Print one image path per line (relative to ROOT), in sequence/frame order."""
-    _, factory = _ready()
+    _, factory = open_database()
     with factory() as session:
         try:
             record = service.dataset_named(session, name)
@@ -207,7 +200,7 @@ def demo(frames: int | None, teacher: bool) -> None:
     """Write the synthetic demo world, load its taxonomies and mappings, index it."""
     from ontolabel.demo.world import install_demo, queue_teacher
 
-    settings, _ = _ready()
+    settings, _ = open_database()
     report = install_demo(settings, frames_per_dataset=frames, echo=click.echo)
     click.echo(report)
     if teacher:

@@ -10,20 +10,22 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 import click
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ontolabel.cli.database import open_database
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import session_scope
 from ontolabel.errors import OntolabelError
 from ontolabel.jobs import repository, service
 from ontolabel.jobs.dispatch import CeleryDispatcher, queue_name
 from ontolabel.jobs.params import JobParams
-from ontolabel.jobs.runner import run_job_inline, session_factory_for
-from ontolabel.jobs.tables import FINAL_JOB_STATUSES, Job
+from ontolabel.jobs.runner import run_job_inline
+from ontolabel.jobs.tables import FINAL_CHUNK_STATUSES, FINAL_JOB_STATUSES, Job, JobChunk
 
 
 @click.command()
@@ -39,6 +41,7 @@ def worker(queues: str, concurrency: int, loglevel: str) -> None:
             "redis://127.0.0.1:6379/0) and ONTOLABEL_DATABASE_URL to the server's database. "
             "Without them the server runs jobs in-process and no worker is needed."
         )
+    open_database(settings)  # a worker on a database behind its code would fail every job
     names = [queue_name(settings, q.strip()) for q in queues.split(",") if q.strip()]
     from ontolabel_worker.celery_app import app
 
@@ -48,11 +51,6 @@ def worker(queues: str, concurrency: int, loglevel: str) -> None:
 @click.group()
 def jobs() -> None:
     """Inspect, cancel, wait for and run jobs."""
-
-
-def _factory() -> tuple[Settings, sessionmaker[Session]]:
-    settings = get_settings()
-    return settings, session_factory_for(settings)
 
 
 def _line(job: Job) -> str:
@@ -65,7 +63,7 @@ def _line(job: Job) -> str:
 @click.option("--limit", default=20, show_default=True, type=int)
 def list_jobs(kind: str | None, status: str | None, limit: int) -> None:
     """Newest jobs first."""
-    _, factory = _factory()
+    _, factory = open_database()
     with factory() as session:
         items, total = _call(service.list_jobs, session, kind=kind, status=status, limit=limit)
     for job in items:
@@ -77,7 +75,7 @@ def list_jobs(kind: str | None, status: str | None, limit: int) -> None:
 @click.argument("job_id", type=int)
 def show(job_id: int) -> None:
     """Status, progress, pinned inputs, outputs, error and the last log lines."""
-    _, factory = _factory()
+    _, factory = open_database()
     with factory() as session:
         job = _call(service.get_job, session, job_id)
         events = service.events_since(session, job_id, max(0, job.last_event_seq - 20))
@@ -96,7 +94,7 @@ def show(job_id: int) -> None:
 @click.argument("job_id", type=int)
 def cancel(job_id: int) -> None:
     """Ask a job to stop (cooperative: between frames)."""
-    _, factory = _factory()
+    _, factory = open_database()
     with session_scope(factory) as session:
         job = _call(service.cancel_job, session, job_id, "cli")
         click.echo(f"job {job_id}: {job.status}, cancel requested")
@@ -107,7 +105,7 @@ def cancel(job_id: int) -> None:
 @click.option("--timeout", default=0.0, type=float, help="Seconds; 0 waits forever.")
 def wait(job_id: int, timeout: float) -> None:
     """Print progress and log lines until the job ends; exit 1 unless it succeeded."""
-    _, factory = _factory()
+    _, factory = open_database()
     status = follow(factory, job_id, timeout_s=timeout or None)
     if status != "succeeded":
         raise SystemExit(1)
@@ -117,7 +115,7 @@ def wait(job_id: int, timeout: float) -> None:
 @click.argument("job_id", type=int)
 def run(job_id: int) -> None:
     """Run (or resume) a job in this process, without a server or worker."""
-    settings, factory = _factory()
+    settings, factory = open_database()
     with factory() as session:
         _call(service.get_job, session, job_id)
     if run_following(settings, factory, job_id) != "succeeded":
@@ -128,7 +126,7 @@ def run(job_id: int) -> None:
 @click.argument("job_id", type=int)
 def resume(job_id: int) -> None:
     """Send an unfinished job to the Celery workers again (plan and chunks are idempotent)."""
-    settings, factory = _factory()
+    settings, factory = open_database()
     with factory() as session:
         job = _call(service.get_job, session, job_id)
     if job.status in FINAL_JOB_STATUSES:
@@ -141,6 +139,32 @@ def resume(job_id: int) -> None:
     click.echo(f"job {job_id} sent again")
 
 
+class _ChunkEnds:
+    """One line per chunk as it ends, with the units of the chunks ended so far."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.ended: set[int] = set()
+        self.units = 0
+
+    def lines(self, chunks: list[JobChunk], job: Job) -> list[tuple[datetime, str]]:
+        """The newly ended chunks' lines, each with the time it ended."""
+        if len(chunks) < 2:  # one chunk's end is the job's: the progress line says it
+            return []
+        ended = sorted(
+            (c for c in chunks if c.status in FINAL_CHUNK_STATUSES and c.id not in self.ended),
+            key=lambda c: c.finished_at or job.updated_at,
+        )
+        out = []
+        for chunk in ended:
+            self.ended.add(chunk.id)
+            self.units += chunk.done
+            where = f"chunk {chunk.index + 1}/{len(chunks)} {chunk.status}"
+            line = f"job {self.job_id}: {where} ({self.units}/{job.total})"
+            out.append((chunk.finished_at or job.updated_at, line))
+        return out
+
+
 def follow(
     factory: sessionmaker[Session],
     job_id: int,
@@ -148,17 +172,24 @@ def follow(
     timeout_s: float | None = None,
     runner: threading.Thread | None = None,
 ) -> str:
-    """Echo log lines and progress until the job is final; returns the final status."""
+    """Echo log lines, chunk ends and progress until the job is final; returns its status."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     runner_gone = False
-    after, shown = 0, ""
+    after, shown, looked_at = 0, "", None
+    chunk_ends = _ChunkEnds(job_id)
     while True:
         with factory() as session:
             job = _call(service.get_job, session, job_id)
             events = repository.events_after(session, job_id, after, 500)
-        for event in events:
-            after = event.seq
-            click.echo(f"[{event.level}] {event.message}")
+            # A chunk's end touches its job row (progress, time or log): read the chunks
+            # (their params hold every frame id) only when the job row changed.
+            state = (job.status, job.done, job.updated_at, job.last_event_seq)
+            chunks = repository.chunks_of(session, job_id) if state != looked_at else []
+            looked_at = state
+        after = events[-1].seq if events else after
+        logged = [(e.time, f"[{e.level}] {e.message}") for e in events]
+        for _, line in sorted([*logged, *chunk_ends.lines(chunks, job)], key=lambda x: x[0]):
+            click.echo(line)
         progress = f"{job.status} {job.done}/{job.total}"
         if progress != shown:
             shown = progress
@@ -186,7 +217,7 @@ def run_following(settings: Settings, factory: sessionmaker[Session], job_id: in
 
 def run_here(settings: Settings, params: JobParams, author: str) -> Job:
     """Create a job and run it in this process, echoing progress (for other commands)."""
-    factory = session_factory_for(settings)
+    _, factory = open_database(settings)
     with session_scope(factory) as session:
         job_id = _call(service.create_job, session, settings, params, author).id
     run_following(settings, factory, job_id)

@@ -157,18 +157,17 @@ def label(
     Images and labels pair by path relative to their folder without extension; outputs
     mirror the label paths under OUT (labels/a/b.png -> OUT/a/b.png) plus OUT/manifest.json.
     """
+    from ontolabel.cli.database import open_database
     from ontolabel.cli.jobs import run_here, validation_message
     from ontolabel.core.config import get_settings
-    from ontolabel.core.db import upgrade_database
-    from ontolabel.jobs.runner import session_factory_for
     from ontolabel.models.service import find_model, list_models
 
     base = get_settings()
     out = out.expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        upgrade_database(base.sqlalchemy_url)
-        with session_factory_for(base)() as session:
+        _, factory = open_database(base)
+        with factory() as session:
             record = find_model(session, model)
             registered = [m.name for m in list_models(session)[0]] if record is None else []
         local = Path(model).expanduser().resolve()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.labels import LabelEncoding
 
 
@@ -14,6 +14,7 @@ class DatasetCreate(BaseModel):
     """A dataset to register: a root under an allowed data root, a taxonomy, a layout."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -32,7 +33,7 @@ class DatasetCreate(BaseModel):
                     "label_encoding": "id",
                 },
             ]
-        }
+        },
     )
 
     name: str = Field(min_length=1, max_length=200)
@@ -95,9 +96,9 @@ class DatasetRead(BaseModel):
     frame_count: int
     error_count: int
     index_job_id: int | None
-    indexed_at: datetime | None
+    indexed_at: UtcDatetime | None
     created_by: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class DatasetList(BaseModel):
@@ -288,9 +289,10 @@ class SamplingParams(BaseModel):
     """A sampling rule (see ``domain.sampling.SamplingRule``)."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [{"every": 20, "camera": "5"}, {"labels": [7], "per_label": 10, "seed": 1}]
-        }
+        },
     )
 
     every: int | None = Field(default=None, ge=1)
@@ -305,9 +307,10 @@ class SamplingParams(BaseModel):
 
 class SampleSetCreate(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [{"name": "every 20th, camera 5", "rule": {"every": 20, "camera": "5"}}]
-        }
+        },
     )
 
     name: str = Field(min_length=1, max_length=200)
@@ -338,7 +341,7 @@ class SampleSetRead(BaseModel):
     rule: dict[str, Any]
     frame_ids: list[int]
     created_by: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class SampleSetList(BaseModel):

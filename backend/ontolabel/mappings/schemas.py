@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonValue
 
+from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.mapping import MappingRow
 
 _ROWS_EXAMPLE: list[JsonValue] = [
@@ -20,7 +20,7 @@ _ROWS_EXAMPLE: list[JsonValue] = [
 class MappingRowSchema(BaseModel):
     """One source class and the extra labels it may appear under (`source_id` 255 = void)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": _ROWS_EXAMPLE[:1]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": _ROWS_EXAMPLE[:1]})
 
     source_id: int = Field(ge=0, le=65535, description="Source class id; 255 is the void row.")
     source_name: str = Field(min_length=1, max_length=200)
@@ -38,6 +38,7 @@ class MappingRowSchema(BaseModel):
 
 class MappingCreate(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -48,7 +49,7 @@ class MappingCreate(BaseModel):
                     "rows": _ROWS_EXAMPLE,
                 }
             ]
-        }
+        },
     )
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
@@ -62,11 +63,12 @@ class MappingSave(BaseModel):
     """A save: the full new rows, and the revision you edited (a stale one gets 409)."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"base_revision": 3, "message": "building may also be void", "rows": _ROWS_EXAMPLE}
             ]
-        }
+        },
     )
 
     base_revision: int = Field(ge=1, description="The head revision your edit started from.")
@@ -75,7 +77,9 @@ class MappingSave(BaseModel):
 
 
 class MappingRevert(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"base_revision": 5}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"base_revision": 5}]}
+    )
 
     base_revision: int | None = Field(
         default=None, ge=1, description="If given, 409 unless it is still the head."
@@ -87,6 +91,7 @@ class MappingDraft(BaseModel):
     """An unsaved mapping to lint."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -95,7 +100,7 @@ class MappingDraft(BaseModel):
                     "rows": _ROWS_EXAMPLE,
                 }
             ]
-        }
+        },
     )
 
     extra_taxonomy: str
@@ -133,7 +138,7 @@ class MappingRevisionSummary(BaseModel):
 
     number: int
     author: str
-    created_at: datetime
+    created_at: UtcDatetime
     message: str
     based_on: int | None = Field(description="The revision this one was saved on top of.")
     diff: dict[str, Any] | None = Field(
@@ -181,8 +186,8 @@ class MappingRead(BaseModel):
     source_taxonomy: str
     archived: bool
     head_revision: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class MappingDetailRead(MappingRead):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ontolabel.core.timestamps import UtcDatetime
 
 ModelKind = Literal["hf_dir", "checkpoint", "ontolabel", "hub"]
 
@@ -14,6 +15,7 @@ class ModelCreate(BaseModel):
     """Register a model; its ``id2label`` must name ``taxonomy_id``'s classes in order."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -29,7 +31,7 @@ class ModelCreate(BaseModel):
                     "path": "/data/models/mask2former_swin_l.safetensors",
                 },
             ]
-        }
+        },
     )
 
     name: str = Field(min_length=1, max_length=200)
@@ -44,7 +46,8 @@ class ModelCreate(BaseModel):
 
 class ModelUpdate(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "teacher-v2", "details": {"note": "round 2"}}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "teacher-v2", "details": {"note": "round 2"}}]},
     )
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -77,7 +80,7 @@ class ModelRead(BaseModel):
     path: str
     details: dict[str, Any]
     created_by: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ModelList(BaseModel):
@@ -117,7 +120,7 @@ class EvaluationRead(BaseModel):
     confusion: list[list[int]]
     frames: int
     details: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class EvaluationList(BaseModel):

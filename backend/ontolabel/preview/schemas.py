@@ -16,6 +16,7 @@ class PreviewRequest(BaseModel):
     """A saved revision (``revision``; default head) or an unsaved draft (``rows``)."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"mapping_id": 3, "revision": 5},
@@ -28,7 +29,7 @@ class PreviewRequest(BaseModel):
                     "void_threshold": 0.6,
                 },
             ]
-        }
+        },
     )
 
     mapping_id: int

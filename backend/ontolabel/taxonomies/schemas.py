@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
+from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 
 TaxonomyKind = Literal["source", "extra"]
@@ -25,7 +25,7 @@ _CLASS_EXAMPLE: JsonDict = {
 class TaxonomyClassSchema(BaseModel):
     """One class; ``id`` is the value written in label PNGs."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_CLASS_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CLASS_EXAMPLE]})
 
     id: int = Field(ge=0, le=65535, description="Value of this class in label images.")
     name: str = Field(min_length=1, max_length=200)
@@ -42,6 +42,7 @@ class TaxonomyClassSchema(BaseModel):
 
 class TaxonomyCreate(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -51,7 +52,7 @@ class TaxonomyCreate(BaseModel):
                     "classes": [_CLASS_EXAMPLE, {"id": 8, "name": "sidewalk", "train_id": 1}],
                 }
             ]
-        }
+        },
     )
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
@@ -73,7 +74,8 @@ class TaxonomyUpdate(BaseModel):
     """A change to a taxonomy; ``version`` is the one you read (a stale one gets 409)."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"version": 3, "description": "with a new note"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"version": 3, "description": "with a new note"}]},
     )
 
     version: int = Field(ge=1, description="The version this edit is based on.")
@@ -109,8 +111,8 @@ class TaxonomyRead(BaseModel):
     archived: bool
     version: int
     class_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class TaxonomyDetailRead(TaxonomyRead):

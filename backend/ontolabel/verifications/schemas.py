@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ontolabel.core.timestamps import UtcDatetime
 
 Decision = Literal["confirmed", "wrong", "absent_confirmed"]
 RowState = Literal["unverified", "partial", "verified", "disputed"]
@@ -15,6 +16,7 @@ class VerificationCreate(BaseModel):
     """A decision on one mapping cell (source row, extra label) at a revision."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -38,7 +40,7 @@ class VerificationCreate(BaseModel):
                     "note": "every 20th frame of camera 5: no animal",
                 },
             ]
-        }
+        },
     )
 
     mapping_id: int
@@ -95,7 +97,7 @@ class VerificationRead(BaseModel):
     evidence_frame_ids: list[int]
     note: str
     reviewer: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class VerificationList(BaseModel):
