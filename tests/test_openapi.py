@@ -32,7 +32,8 @@ def _has_example(spec: JSON, schema: JSON, depth: int = 0) -> bool:
             return True
         items = target.get("properties", {}).get("items", {})
         return depth == 0 and "items" in items and _has_example(spec, items["items"], 1)
-    branches = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    union = schema.get("anyOf", []) + schema.get("oneOf", [])
+    branches = [s for s in union if s.get("type") != "null"]
     return bool(branches) and all(_has_example(spec, s, depth) for s in branches)
 
 

@@ -13,6 +13,7 @@ from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.datasets import chunks, indexing, reading
 from ontolabel.datasets import service as dataset_service
+from ontolabel.datasets.chunks import IndexChunk
 from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
 from ontolabel.errors import Conflict
 from ontolabel.jobs import repository as job_repository
@@ -143,7 +144,8 @@ def test_a_resumed_job_skips_frames_its_dead_worker_already_wrote(
     with factory() as session:
         chunk = job_repository.chunks_of(session, job_id)[0]
     ctx = runner.JobRunContext(settings, factory, job_id, owner)
-    get_kind("index").run_chunk(ctx, {**chunk.params, "frame_ids": chunk.params["frame_ids"][:3]})
+    half = IndexChunk.model_validate({**chunk.params, "frame_ids": chunk.params["frame_ids"][:3]})
+    get_kind("index").run_chunk(ctx, half)
 
     # when the job is run again from its rows
     status = runner.run_job_inline(settings, job_id)

@@ -68,14 +68,16 @@ def _assert_same_logits(loaded: torch.nn.Module, original: torch.nn.Module, seed
 def test_paper_teacher_loads_weights_only_with_its_weights_and_classes(tmp_path: Path) -> None:
     # given a .pth in the layout of the paper's released teachers
     original = paper_teacher(tmp_path / "6_best.pth", SOURCE_NAMES)
-    allowlist_before = torch.serialization.get_safe_globals()
+    allowlist_before = set(map(str, torch.serialization.get_safe_globals()))
     # when the checkpoint loader reads it, without allow_pickle
     model = load_model(ModelSpec.guess(str(tmp_path / "6_best.pth")), source_names=SOURCE_NAMES)
     # then it is that network: its classes, and the same logits on an input
     assert (model.family, model.class_names) == ("mask2former", SOURCE_NAMES)
     _assert_same_logits(model.network, original, seed=1)
-    # and the transformers classes were allowlisted for that load only
-    assert torch.serialization.get_safe_globals() == allowlist_before
+    # and the transformers classes were allowlisted for that load only (torch registers
+    # globals of its own as its modules load, so compare what transformers added)
+    added = set(map(str, torch.serialization.get_safe_globals())) - allowlist_before
+    assert not [g for g in added if "transformers" in g]
 
 
 def test_paper_teacher_saved_by_another_transformers_version_loads(tmp_path: Path) -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from fastapi.testclient import TestClient
+from ontolabel.api.app import create_app
 from ontolabel.cli.main import cli
-from ontolabel.core.config import get_settings
+from ontolabel.core.config import Settings, get_settings
 from PIL import Image
 
 from .conftest import EXTRA_CSV, MAPPING_CSV, SOURCE_NAMES, paper_teacher
@@ -176,3 +179,34 @@ def test_an_unknown_model_name_fails_before_any_job(
     assert result.exit_code == 1
     assert "'teacher' is neither a registered model (registered: none yet)" in result.output
     assert "0 of 0 job(s)" in jobs.output
+
+
+def test_a_folder_label_wrote_under_the_output_root_can_be_evaluated_through_the_api(
+    tiny_segformer: Path,
+    frames: Callable[..., tuple[Path, Path]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a server's home whose data root holds the frames, and `ontolabel label` writing
+    # under that home's output root
+    images, labels = frames(["a", "b"])
+    home = tmp_path / "home"
+    monkeypatch.setenv("ONTOLABEL_DATA_ROOTS", str(labels.parent))
+    out = home / "outputs" / "by-cli"
+    labelled = _label(tiny_segformer, images, labels, out, ["--scales", "1"], monkeypatch)
+    assert labelled.exit_code == 0, labelled.output
+    # when the API is asked to evaluate that folder against the extra labels
+    settings = Settings(home=home, data_roots=str(labels.parent))
+    params = {"predictions_dir": str(out), "labels_dir": str(labels), "class_ids": [0, 1, 2, 3, 4]}
+    app = create_app(settings)
+    with TestClient(app) as client:
+        created = client.post("/api/jobs", json={"kind": "evaluate", "params": params})
+        assert created.status_code == 201, created.text
+        job = created.json()
+        while job["status"] not in ("succeeded", "failed", "cancelled"):
+            time.sleep(0.2)
+            job = client.get(f"/api/jobs/{job['id']}").json()
+    app.state.engine.dispose()
+    # then both agree on the roots: the job reads the folder and scores its two frames
+    assert job["status"] == "succeeded", job["error"]
+    assert job["outputs"]["evaluation_id"] >= 1

@@ -56,28 +56,33 @@ def resolve_inside(base: Path, relative: str, *, field: str = "path") -> Path:
     return target
 
 
+def _absolute_under(path: str, roots: Sequence[Path], *, field: str, where: str) -> Path:
+    """``path`` resolved, if absolute, free of ``..`` and, symlinks followed, under a root."""
+    _check_text(path, field=field)
+    pure = PurePosixPath(path)
+    if not pure.is_absolute():
+        raise Forbidden(f"{field} {path!r} must be an absolute path", field=field)
+    if ".." in pure.parts:
+        raise Forbidden(f"{field} {path!r} may not contain '..'", field=field)
+    target = Path(path).resolve()
+    allowed = [r.expanduser().resolve() for r in roots]
+    if not any(_inside(target, r) for r in allowed):
+        names = ", ".join(str(r) for r in allowed) or "(none configured)"
+        raise Forbidden(
+            f"{field} {path!r} is not under {where} ({names}); "
+            "add its parent to ONTOLABEL_DATA_ROOTS",
+            field=field,
+        )
+    return target
+
+
 def resolve_data_root(
     root: str | Path, allowed_roots: Sequence[Path], *, field: str = "root"
 ) -> Path:
     """A dataset root: absolute, existing, and inside one of ``allowed_roots`` once resolved."""
-    text = str(root)
-    _check_text(text, field=field)
-    pure = PurePosixPath(text)
-    if not pure.is_absolute():
-        raise Forbidden(f"{field} {text!r} must be an absolute path", field=field)
-    if ".." in pure.parts:
-        raise Forbidden(f"{field} {text!r} may not contain '..'", field=field)
-    target = Path(text).resolve()
-    allowed = [a.expanduser().resolve() for a in allowed_roots]
-    if not any(_inside(target, a) for a in allowed):
-        names = ", ".join(str(a) for a in allowed) or "(none configured)"
-        raise Forbidden(
-            f"{field} {text!r} is not under an allowed data root ({names}); "
-            "add its parent to ONTOLABEL_DATA_ROOTS",
-            field=field,
-        )
+    target = _absolute_under(str(root), allowed_roots, field=field, where="an allowed data root")
     if not target.is_dir():
-        raise Forbidden(f"{field} {text!r} is not an existing directory", field=field)
+        raise Forbidden(f"{field} {str(root)!r} is not an existing directory", field=field)
     return target
 
 
@@ -99,21 +104,9 @@ def resolve_job_folder(
     ``kind`` says what must exist there (``path``: either); ``create`` makes a missing
     folder (an output folder), once it is known to lie under a root.
     """
-    _check_text(path, field=field)
-    pure = PurePosixPath(path)
-    if not pure.is_absolute():
-        raise Forbidden(f"{field} {path!r} must be an absolute path", field=field)
-    if ".." in pure.parts:
-        raise Forbidden(f"{field} {path!r} may not contain '..'", field=field)
-    target = Path(path).resolve()
-    allowed = [r.expanduser().resolve() for r in roots]
-    if not any(_inside(target, r) for r in allowed):
-        names = ", ".join(str(r) for r in allowed)
-        raise Forbidden(
-            f"{field} {path!r} is outside the output root and the allowed data roots "
-            f"({names}); add its parent to ONTOLABEL_DATA_ROOTS",
-            field=field,
-        )
+    target = _absolute_under(
+        path, roots, field=field, where="the output root or an allowed data root"
+    )
     if create:
         target.mkdir(parents=True, exist_ok=True)
     exists = {"folder": target.is_dir, "file": target.is_file, "path": target.exists}[kind]

@@ -334,6 +334,21 @@ class TrainParams(FrameSelection, JobParams):
     """Train a SegFormer student on image/label pairs in the source taxonomy's ids."""
 
     kind: ClassVar[str] = "train"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "images_dir": "/data/city/images",
+                    "labels_dir": "/data/city/labels",
+                    "class_ids": [0, 1, 2],
+                    "class_names": ["road", "building", "sky"],
+                    "steps": 2000,
+                    "register_as": "student-1",
+                    "taxonomy_id": 4,
+                }
+            ]
+        }
+    )
 
     class_ids: list[Annotated[int, Field(ge=0, le=254)]] = Field(min_length=1, max_length=255)
     class_names: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(

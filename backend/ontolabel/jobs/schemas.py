@@ -7,6 +7,7 @@ from functools import cache
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.json_schema import JsonValue
 
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.jobs.params import JobParams
@@ -29,12 +30,23 @@ class JobCreateBase(BaseModel):
 def job_create_model(params_model: type[JobParams]) -> type[JobCreateBase]:
     """The request body for one kind: ``kind`` fixed to its name, ``params`` its model."""
     name = "".join(part.title() for part in params_model.kind.split("_")) + "JobCreate"
+    extra = params_model.model_config.get("json_schema_extra")
+    found = extra.get("examples") if isinstance(extra, dict) else None
+    examples: list[JsonValue] = [
+        {"kind": params_model.kind, "params": e}
+        for e in (found if isinstance(found, list) else [{}])
+    ]
+    base: type[JobCreateBase] = type(
+        f"_{name}Base",
+        (JobCreateBase,),
+        {"model_config": ConfigDict(extra="forbid", json_schema_extra={"examples": examples})},
+    )
     model: type[JobCreateBase] = create_model(
         name,
-        __base__=JobCreateBase,
-        __doc__=f"Create a ``{params_model.kind}`` job. {params_model.__doc__ or ''}".strip(),
+        __base__=base,
+        __doc__=f"A job of kind ``{params_model.kind}``. {params_model.__doc__ or ''}".strip(),
         kind=(Literal[params_model.kind], Field(description="The job kind.")),  # type: ignore[arg-type]
-        params=(params_model, Field(description=f"Parameters of a {params_model.kind} job.")),
+        params=(params_model, Field(description=f"The parameters of a {params_model.kind} job.")),
     )
     return model
 

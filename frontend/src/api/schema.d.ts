@@ -1310,11 +1310,28 @@ export interface components {
         };
         /**
          * EvaluateJobCreate
-         * @description Create a ``evaluate`` job. Score a model, or a folder of predicted label PNGs, against ground truth.
+         * @description A job of kind ``evaluate``. Score a model, or a folder of predicted label PNGs, against ground truth.
          *
          *     ``class_ids`` (and ``class_names``) are the predicted taxonomy, in channel order. With
          *     ``mapping`` the ground truth is in its extra taxonomy: a label allowing exactly one
          *     source class (and no void) becomes that class, every other label is ignored.
+         * @example {
+         *       "kind": "evaluate",
+         *       "params": {
+         *         "class_ids": [
+         *           0,
+         *           1,
+         *           2
+         *         ],
+         *         "class_names": [
+         *           "road",
+         *           "sidewalk",
+         *           "building"
+         *         ],
+         *         "labels_dir": "/data/city/gt",
+         *         "predictions_dir": "/data/outputs/14"
+         *       }
+         *     }
          */
         EvaluateJobCreate: {
             /**
@@ -1322,7 +1339,7 @@ export interface components {
              * @enum {string}
              */
             kind: "evaluate";
-            /** @description Parameters of a evaluate job. */
+            /** @description The parameters of a evaluate job. */
             params: components["schemas"]["EvaluateParams"];
         };
         /**
@@ -1692,7 +1709,13 @@ export interface components {
         };
         /**
          * IndexJobCreate
-         * @description Create a ``index`` job. Walk a dataset's tree and index its frames and class histograms.
+         * @description A job of kind ``index``. Walk a dataset's tree and index its frames and class histograms.
+         * @example {
+         *       "kind": "index",
+         *       "params": {
+         *         "dataset_id": 2
+         *       }
+         *     }
          */
         IndexJobCreate: {
             /**
@@ -1700,7 +1723,7 @@ export interface components {
              * @enum {string}
              */
             kind: "index";
-            /** @description Parameters of a index job. */
+            /** @description The parameters of a index job. */
             params: components["schemas"]["IndexParams"];
         };
         /**
@@ -2511,7 +2534,19 @@ export interface components {
         };
         /**
          * PreviewJobCreate
-         * @description Create a ``preview`` job. Cache the teacher's probabilities of some frames so previews follow mapping edits.
+         * @description A job of kind ``preview``. Cache the teacher's probabilities of some frames so previews follow mapping edits.
+         * @example {
+         *       "kind": "preview",
+         *       "params": {
+         *         "dataset_id": 2,
+         *         "frame_ids": [
+         *           17
+         *         ],
+         *         "model": {
+         *           "id": 1
+         *         }
+         *       }
+         *     }
          */
         PreviewJobCreate: {
             /**
@@ -2519,7 +2554,7 @@ export interface components {
              * @enum {string}
              */
             kind: "preview";
-            /** @description Parameters of a preview job. */
+            /** @description The parameters of a preview job. */
             params: components["schemas"]["PreviewParams"];
         };
         /**
@@ -2666,7 +2701,32 @@ export interface components {
         };
         /**
          * PseudoLabelJobCreate
-         * @description Create a ``pseudo_label`` job. Label extra frames: the teacher's TTA softmax constrained by the mapping, argmax.
+         * @description A job of kind ``pseudo_label``. Label extra frames: the teacher's TTA softmax constrained by the mapping, argmax.
+         * @example {
+         *       "kind": "pseudo_label",
+         *       "params": {
+         *         "dataset_id": 2,
+         *         "mapping": {
+         *           "mapping_id": 3,
+         *           "revision": 5
+         *         },
+         *         "model": {
+         *           "id": 1
+         *         },
+         *         "options": {
+         *           "save_prediction": true,
+         *           "void_threshold": 0.5
+         *         },
+         *         "tta": {
+         *           "flip": true,
+         *           "scales": [
+         *             0.5,
+         *             1,
+         *             1.5
+         *           ]
+         *         }
+         *       }
+         *     }
          */
         PseudoLabelJobCreate: {
             /**
@@ -2674,7 +2734,7 @@ export interface components {
              * @enum {string}
              */
             kind: "pseudo_label";
-            /** @description Parameters of a pseudo_label job. */
+            /** @description The parameters of a pseudo_label job. */
             params: components["schemas"]["PseudoLabelParams"];
         };
         /**
@@ -3220,7 +3280,27 @@ export interface components {
         };
         /**
          * TrainJobCreate
-         * @description Create a ``train`` job. Train a SegFormer student on image/label pairs in the source taxonomy's ids.
+         * @description A job of kind ``train``. Train a SegFormer student on image/label pairs in the source taxonomy's ids.
+         * @example {
+         *       "kind": "train",
+         *       "params": {
+         *         "class_ids": [
+         *           0,
+         *           1,
+         *           2
+         *         ],
+         *         "class_names": [
+         *           "road",
+         *           "building",
+         *           "sky"
+         *         ],
+         *         "images_dir": "/data/city/images",
+         *         "labels_dir": "/data/city/labels",
+         *         "register_as": "student-1",
+         *         "steps": 2000,
+         *         "taxonomy_id": 4
+         *       }
+         *     }
          */
         TrainJobCreate: {
             /**
@@ -3228,12 +3308,29 @@ export interface components {
              * @enum {string}
              */
             kind: "train";
-            /** @description Parameters of a train job. */
+            /** @description The parameters of a train job. */
             params: components["schemas"]["TrainParams"];
         };
         /**
          * TrainParams
          * @description Train a SegFormer student on image/label pairs in the source taxonomy's ids.
+         * @example {
+         *       "class_ids": [
+         *         0,
+         *         1,
+         *         2
+         *       ],
+         *       "class_names": [
+         *         "road",
+         *         "building",
+         *         "sky"
+         *       ],
+         *       "images_dir": "/data/city/images",
+         *       "labels_dir": "/data/city/labels",
+         *       "register_as": "student-1",
+         *       "steps": 2000,
+         *       "taxonomy_id": 4
+         *     }
          */
         TrainParams: {
             /**

@@ -121,17 +121,15 @@ def plan(ctx: JobContext, params: PseudoLabelParams) -> Plan[PseudoLabelChunk]:
     return Plan(chunks=chunks, total=len(pairs))
 
 
+_CONSTRAINT = {"void_threshold", "confidence_floor"}
+_WRITING = {"save_prediction", "soft_top_k", "batch_size", "num_workers", "writer_threads"}
+
+
 def label_options(options: PseudoLabelOptions, priors: bool) -> LabelOptions:
+    """The contract's options as the pipeline's (which knows nothing of pydantic)."""
+    constraint = ConstraintOptions(**options.model_dump(include=_CONSTRAINT))
     return LabelOptions(
-        constraint=ConstraintOptions(
-            void_threshold=options.void_threshold, confidence_floor=options.confidence_floor
-        ),
-        priors=priors,
-        save_prediction=options.save_prediction,
-        soft_top_k=options.soft_top_k,
-        batch_size=options.batch_size,
-        num_workers=options.num_workers,
-        writer_threads=options.writer_threads,
+        constraint=constraint, priors=priors, **options.model_dump(include=_WRITING)
     )
 
 

@@ -15,6 +15,8 @@ from ontolabel_worker.kinds.resolve import Resolved, device_name, selected_pairs
 from ontolabel_worker.ml.data import FramePair
 from ontolabel_worker.ml.train import TrainConfig, train_student
 
+_CONFIG_FIELDS = {"size", "steps", "batch_size", "crop", "learning_rate", "max_seconds"}
+
 
 class TrainChunk(Resolved):
     frames: list[FramePair]
@@ -31,13 +33,7 @@ def plan(ctx: JobContext, params: TrainParams) -> Plan[TrainChunk]:
 def run_chunk(ctx: JobContext, chunk: TrainChunk) -> None:
     params = chunk.params
     config = TrainConfig(
-        size=params.size,
-        steps=params.steps,
-        batch_size=params.batch_size,
-        crop=params.crop,
-        learning_rate=params.learning_rate,
-        device=device_name(params.device),
-        max_seconds=params.max_seconds,
+        **params.model_dump(include=_CONFIG_FIELDS), device=device_name(params.device)
     )
 
     def on_step(step: int, loss: float) -> None:
