@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
-from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN, Taxonomy, TaxonomyClass
 from ontolabel.taxonomies.tables import TaxonomyClassRecord, TaxonomyRecord
 
 TaxonomyKind = Literal["source", "extra"]
@@ -21,6 +21,7 @@ _CLASS_EXAMPLE: JsonDict = {
     "color": "#804080",
     "category": "flat",
     "ignore": False,
+    "file_cells": {"0": "7", "categoryId": "1", "hasInstances": "False"},
 }
 
 
@@ -29,14 +30,28 @@ class TaxonomyClassSchema(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [_CLASS_EXAMPLE]})
 
-    id: int = Field(ge=0, le=65535, description="Value of this class in label images.")
+    id: int = Field(
+        ge=CLASS_ID_MIN,
+        le=CLASS_ID_MAX,
+        description="Value of this class in label images. A grey PNG holds 0-65535 (8-bit and "
+        "palette ones 0-255); a class outside that (Cityscapes' license plate, -1) never "
+        "matches one of their pixels.",
+    )
     name: str = Field(min_length=1, max_length=200)
-    train_id: int | None = Field(default=None, description="Id used in training, if any.")
+    train_id: int | None = Field(
+        default=None, ge=CLASS_ID_MIN, le=CLASS_ID_MAX, description="Id used in training, if any."
+    )
     color: str | None = Field(
         default=None, pattern=r"^#[0-9a-fA-F]{6}$", description="Display colour, #rrggbb."
     )
     category: str | None = Field(default=None, max_length=200)
     ignore: bool = Field(default=False, description="Excluded from training and evaluation.")
+    file_cells: dict[str, str] = Field(
+        default_factory=dict,
+        description="By column, the text of the labels.csv cells it was read from that the "
+        "fields would not write the same: columns without a field, and fields the file spells "
+        "otherwise (a padded name, `False`). A CSV export writes them back.",
+    )
 
     def to_domain(self) -> TaxonomyClass:
         return TaxonomyClass(
@@ -46,6 +61,7 @@ class TaxonomyClassSchema(BaseModel):
             color=self.color,
             category=self.category,
             ignore=self.ignore,
+            file_cells=tuple(self.file_cells.items()),
         )
 
     @classmethod
@@ -57,7 +73,18 @@ class TaxonomyClassSchema(BaseModel):
             color=record.color,
             category=record.category,
             ignore=record.ignore,
+            file_cells=record.file_cells or {},
         )
+
+
+FileColumns = Annotated[
+    list[str],
+    Field(
+        default_factory=list,
+        description="The labels.csv header it was read from, in order (a CSV export writes "
+        "these columns); empty: the reference header.",
+    ),
+]
 
 
 class TaxonomyCreate(BaseModel):
@@ -79,6 +106,7 @@ class TaxonomyCreate(BaseModel):
         description="`source`: a target label space; `extra`: mapped onto one."
     )
     description: str = ""
+    file_columns: FileColumns
     classes: list[TaxonomyClassSchema] = Field(min_length=1)
 
     def to_domain(self) -> Taxonomy:
@@ -86,6 +114,7 @@ class TaxonomyCreate(BaseModel):
             name=self.name.strip(),
             description=self.description,
             classes=tuple(c.to_domain() for c in self.classes),
+            file_columns=tuple(self.file_columns),
         )
 
 
@@ -100,6 +129,7 @@ class TaxonomyUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"\S")
     kind: TaxonomyKind | None = None
     description: str | None = None
+    file_columns: list[str] | None = None
     classes: list[TaxonomyClassSchema] | None = Field(default=None, min_length=1)
 
 
@@ -150,6 +180,7 @@ class TaxonomyRead(BaseModel):
 class TaxonomyDetailRead(TaxonomyRead):
     """A taxonomy with its classes in order."""
 
+    file_columns: FileColumns
     classes: list[TaxonomyClassSchema]
 
     @classmethod
@@ -158,7 +189,9 @@ class TaxonomyDetailRead(TaxonomyRead):
     ) -> TaxonomyDetailRead:
         base = TaxonomyRead.from_record(record, len(classes))
         return cls(
-            **base.model_dump(), classes=[TaxonomyClassSchema.from_record(c) for c in classes]
+            **base.model_dump(),
+            file_columns=record.file_columns or [],
+            classes=[TaxonomyClassSchema.from_record(c) for c in classes],
         )
 
 

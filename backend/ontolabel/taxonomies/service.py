@@ -6,6 +6,7 @@ Writers call ``begin_write`` first so SQLite queues them instead of failing.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from ontolabel.api.deps import User
 from ontolabel.core.db import begin_write
 from ontolabel.domain.formats.native import dump_taxonomy, load_taxonomy
 from ontolabel.domain.formats.reference import read_labels_csv, write_labels_csv
-from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN, Taxonomy, TaxonomyClass
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.taxonomies import repository
 from ontolabel.taxonomies.schemas import TaxonomyDetailRead, TaxonomyKind, TaxonomyRead
@@ -34,6 +35,7 @@ class TaxonomyChange:
     kind: TaxonomyKind | None = None
     description: str | None = None
     classes: tuple[TaxonomyClass, ...] | None = None  # new classes, in order
+    file_columns: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,12 @@ def safe_filename(name: str) -> str:
 
 
 def validate_taxonomy(taxonomy: Taxonomy, *, source: str = "classes") -> None:
-    """Refuse duplicate class ids (a label value must mean one class) and empty names.
+    """Refuse duplicate class ids (a label value must mean one class), ids the database
+    cannot store, and empty names.
 
     Duplicate *names* are accepted: the published CamVid and RUGD lists have them, and
-    lint reports a mapping cell naming one as ambiguous.
+    lint reports a mapping cell naming one as ambiguous. Ids no label PNG holds (negative,
+    above 65535) are accepted too: lint and the index job say so.
     """
     if not taxonomy.name.strip():
         raise InvalidInput("a taxonomy needs a name", field="name")
@@ -69,6 +73,12 @@ def validate_taxonomy(taxonomy: Taxonomy, *, source: str = "classes") -> None:
             )
         if not cls.name.strip():
             raise InvalidInput(f"class {index} has an empty name", field=f"{source}[{index}].name")
+        for field, value in (("id", cls.id), ("train_id", cls.train_id)):
+            if value is not None and not CLASS_ID_MIN <= value <= CLASS_ID_MAX:
+                raise InvalidInput(
+                    f"class {index} has {field} {value}; ids are {CLASS_ID_MIN} to {CLASS_ID_MAX}",
+                    field=f"{source}[{index}].{field}",
+                )
         seen_ids[cls.id] = index
 
 
@@ -145,6 +155,7 @@ def create_taxonomy(
         name=taxonomy.name,
         kind=kind,
         description=taxonomy.description,
+        file_columns=list(taxonomy.file_columns) or None,
         archived=False,
         version=1,
         created_at=now,
@@ -190,6 +201,9 @@ def update_taxonomy(
     if change.description is not None and change.description != record.description:
         record.description = change.description
         changed.append("description")
+    if change.file_columns is not None and change.file_columns != tuple(record.file_columns or ()):
+        record.file_columns = list(change.file_columns) or None
+        changed.append("file_columns")
     if change.classes is not None:
         validate_taxonomy(Taxonomy(name=record.name, classes=change.classes))
         current = domain_taxonomy(session, record)
@@ -239,9 +253,7 @@ def parse_taxonomy(text: str, *, fmt: FileFormat, filename: str, name: str | Non
         return read_labels_csv(text, name=(name or stem).strip(), source=filename)
     taxonomy = load_taxonomy(text, source=filename)
     if name and name.strip() != taxonomy.name:
-        taxonomy = Taxonomy(
-            name=name.strip(), classes=taxonomy.classes, description=taxonomy.description
-        )
+        taxonomy = dataclasses.replace(taxonomy, name=name.strip())
     return taxonomy
 
 
