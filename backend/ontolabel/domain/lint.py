@@ -11,7 +11,9 @@ Severities (documented in ``docs/ontologies.md``):
   taxonomy.
 - ``info``: worth a look — cells padded with spaces (matched after stripping), source
   classes under no extra label (the mapping claims they never appear in the extra data),
-  extra labels with negative ids (they cannot occur in a label PNG).
+  extra labels with ids an 8-bit label PNG cannot hold (negative ones no PNG holds).
+
+Source classes with ids a uint8 pseudo-label cannot hold are errors: pseudo-labelling is refused.
 
 Positions: ``row`` is the 0-based index into ``Mapping.rows``; ``line`` and ``column``
 are 1-based positions in the file when the caller passes its ``cells`` (else ``column``
@@ -30,7 +32,7 @@ from typing import Literal
 
 from ontolabel.domain.formats.reference import CellRef
 from ontolabel.domain.mapping import Mapping
-from ontolabel.domain.taxonomy import VOID_ID, Taxonomy
+from ontolabel.domain.taxonomy import PNG8_ID_MAX, PNG_ID_MAX, VOID_ID, Taxonomy
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
@@ -279,7 +281,41 @@ def lint_mapping(
                         "become it",
                     )
                 )
+    findings += _id_range_findings(mapping, extra, source)
     return sorted(findings, key=_order)
+
+
+def _id_range_findings(mapping: Mapping, extra: Taxonomy, source: Taxonomy | None) -> list[Finding]:
+    """Ids a label PNG cannot hold: extra classes no pixel of an 8-bit (or any) id or palette
+    PNG can be, and source classes a uint8 pseudo-label cannot be written as."""
+    findings: list[Finding] = []
+    for cls in extra.classes:
+        if 0 <= cls.id <= PNG8_ID_MAX:
+            continue
+        if 0 <= cls.id <= PNG_ID_MAX:
+            holds = "only a 16-bit grey label PNG holds it (8-bit and palette PNGs hold 0-255)"
+        else:
+            holds = (
+                "no label PNG holds it (grey PNGs hold 0-65535, palette PNGs 0-255), so no "
+                "pixel of an id or palette label is this class"
+            )
+        findings.append(
+            Finding("info", "label-id-range", f"extra label {cls.name!r} has id {cls.id}: {holds}")
+        )
+    rows = {row.source_id: r for r, row in enumerate(mapping.rows)}
+    for cls in source.classes if source is not None else ():
+        if cls.id != VOID_ID and not 0 <= cls.id < VOID_ID:
+            findings.append(
+                Finding(
+                    "error",
+                    "source-id-range",
+                    f"source class {cls.name!r} has id {cls.id}, which a uint8 pseudo-label "
+                    f"cannot hold (0-{VOID_ID - 1}; {VOID_ID} is ignore): pseudo-labelling "
+                    "with this mapping is refused",
+                    row=rows.get(cls.id),
+                )
+            )
+    return findings
 
 
 def _close_row(name: str, mapping: Mapping) -> str | None:

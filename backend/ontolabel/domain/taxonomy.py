@@ -13,9 +13,11 @@ CLASS_ID_MAX = 2**31 - 1
 """Ids (and train ids) are 32-bit, as the database stores them; the lowest 32-bit value is
 ``labels.UNKNOWN_COLOR``, the id of a colour no class has. Cityscapes' ``license plate`` is -1."""
 
+PNG8_ID_MAX = 255
+"""The largest id an 8-bit grey or a palette label PNG holds."""
 PNG_ID_MAX = 65535
-"""The largest id a grey label PNG holds (16 bit); 8-bit grey and palette PNGs hold 0-255.
-No PNG holds a negative id: such classes never match a pixel of an id or palette label."""
+"""The largest id a 16-bit grey label PNG holds. No PNG holds a negative id: a class outside
+what its dataset's PNGs hold never matches a pixel of an id or palette label."""
 
 
 @dataclass(frozen=True)
