@@ -15,6 +15,7 @@ from ontolabel.datasets import chunks, indexing, reading
 from ontolabel.datasets import service as dataset_service
 from ontolabel.datasets.chunks import IndexChunk
 from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 from ontolabel.errors import Conflict
 from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs import runner, service
@@ -298,3 +299,56 @@ def test_a_second_index_job_is_refused_while_the_first_is_unfinished(
     with session_scope(session_factory) as session:
         second = dataset_service.start_index(session, settings, dataset_id, "tester")
     assert runner.run_job_inline(settings, second) == "succeeded"
+
+
+WIDE = Taxonomy(
+    name="wide",
+    classes=(
+        TaxonomyClass(0, "road", color="#804080"),
+        TaxonomyClass(300, "lane", color="#ffffff"),
+        TaxonomyClass(-1, "license plate", color="#00008e"),
+    ),
+)
+
+
+def _events(factory: sessionmaker[Session], job_id: int) -> list[str]:
+    with factory() as session:
+        return [e.message for e in job_repository.events_after(session, job_id, 0, 1000)]
+
+
+def test_index_of_a_taxonomy_with_ids_no_id_png_holds_records_them_and_reads_on(
+    settings: Settings, session_factory: sessionmaker[Session], root: Path
+) -> None:
+    # given a taxonomy with license plate at -1 and a class at 300, and 16-bit id labels
+    create_taxonomy(session_factory, WIDE)
+    write_frame(root, "s/000", np.array([[0, 300], [300, 7]], dtype=np.uint16), size=(2, 2))
+    dataset_id = register(session_factory, settings, "wide-ds", root, taxonomy="wide")
+    # when it is indexed
+    status, job_id = index(session_factory, settings, dataset_id)
+    # then it succeeds, counts the 16-bit id, and its log says -1 can never be in a label
+    assert status == "succeeded"
+    frame = _frames(session_factory)["s/000"]
+    assert _histogram(session_factory, frame.id) == {0: 1, 300: 2, 7: 1}
+    assert frame.unknown_labels == [7]
+    assert any("-1" in m and "cannot hold" in m for m in _events(session_factory, job_id))
+
+
+def test_a_stray_colour_is_unknown_even_where_a_class_has_id_minus_one(
+    settings: Settings, session_factory: sessionmaker[Session], root: Path
+) -> None:
+    # given colour labels and a taxonomy whose license plate is -1: one pixel of no colour
+    create_taxonomy(session_factory, WIDE)
+    rgb = np.array([[[128, 64, 128], [0, 0, 142]], [[1, 2, 3], [128, 64, 128]]], dtype=np.uint8)
+    write_png(root / "images" / "s" / "000.png", np.full((2, 2, 3), 90, dtype=np.uint8))
+    write_png(root / "labels" / "s" / "000.png", rgb)
+    dataset_id = register(
+        session_factory, settings, "colour-ds", root, taxonomy="wide", label_encoding="color"
+    )
+    # when it is indexed
+    assert index(session_factory, settings, dataset_id)[0] == "succeeded"
+    # then the plate's colour counts as the plate, the stray one as no class
+    frame = _frames(session_factory)["s/000"]
+    histogram = _histogram(session_factory, frame.id)
+    assert histogram[0] == 2 and histogram[-1] == 1
+    assert frame.unknown_labels is not None and len(frame.unknown_labels) == 1
+    assert frame.unknown_labels[0] not in {c.id for c in WIDE.classes}

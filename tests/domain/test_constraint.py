@@ -108,6 +108,27 @@ def test_duplicate_extra_names_map_every_id_and_negative_ids_are_skipped() -> No
     assert table.extra_ids.tolist() == [0, 1]
 
 
+def test_ids_no_png_holds_get_no_row_and_their_pixels_are_ignored() -> None:
+    # given a 16-bit id, one above what any PNG holds, and the largest id a class may have
+    extra = Taxonomy(
+        "wide",
+        (
+            TaxonomyClass(0, "road"),
+            TaxonomyClass(65535, "lane"),
+            TaxonomyClass(65536, "far"),
+            TaxonomyClass(2**31 - 1, "farthest"),
+        ),
+    )
+    mapping = make_mapping({"road": ["road", "far", "farthest"], "lane": ["lane"]})
+    # when the table is built
+    table = allowed_table(mapping, extra, source_taxonomy(mapping))
+    # then it has rows up to 65535 only, and a pixel beyond them is ignored (rule 3)
+    assert table.table.shape == (65536, 2)
+    assert table.extra_ids.tolist() == [0, 65535]
+    probs, label = _frame([0, 65535, 65536], [[0.9, 0.1], [0.2, 0.8], [0.9, 0.1]])
+    assert constrain(probs, label, table).tolist() == [[0, 1, IGNORE]]
+
+
 def reference_pixel(
     p: np.ndarray, e: int, mapping: Mapping, names: list[str], threshold: float, floor: float
 ) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ontolabel.domain.formats.reference import read_mapping_csv
 from ontolabel.domain.lint import (
     Finding,
@@ -9,6 +11,7 @@ from ontolabel.domain.lint import (
     lint_source_consistency,
     suggestion_hint,
 )
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 
 from domain.factories import make_mapping, make_taxonomy, source_taxonomy
 
@@ -82,6 +85,7 @@ def test_negative_ids_unmapped_are_only_info() -> None:
     assert _codes(lint_mapping(make_mapping({"car": []}), extra)) == [
         ("info", "unused-source-class"),
         ("info", "unmapped-label"),
+        ("info", "label-id-range"),
     ]
 
 
@@ -156,3 +160,35 @@ def test_unmapped_label_suggests_a_row_by_its_last_name_part() -> None:
     # then the row is suggested, and shown as a row, not as a spelling
     assert unmapped.suggestion == "object--vehicle--boat"
     assert suggestion_hint(unmapped) == " (closest row: 'object--vehicle--boat')"
+
+
+def test_ids_a_label_png_cannot_hold_are_reported() -> None:
+    # given extra ids beyond 8 bits, beyond 16 bits and negative, all mapped, and a
+    # source class a uint8 pseudo-label cannot hold
+    extra = Taxonomy(
+        "wide",
+        (
+            TaxonomyClass(7, "road"),
+            TaxonomyClass(300, "lane"),
+            TaxonomyClass(70000, "far"),
+            TaxonomyClass(-1, "plate"),
+        ),
+    )
+    mapping = make_mapping({"road": ["road", "lane", "far"], "car": ["plate"]})
+    source = Taxonomy("src", (TaxonomyClass(0, "road"), TaxonomyClass(256, "car")))
+    mapping = dataclasses.replace(
+        mapping, rows=(mapping.rows[0], dataclasses.replace(mapping.rows[1], source_id=256))
+    )
+    # when linted
+    linted = lint_mapping(mapping, extra, source)
+    findings = _only(linted, "label-id-range")
+    # then each says what holds it, or that nothing does, and nothing fails
+    about = {name: [f for f in findings if repr(name) in f.message] for name in extra.names}
+    assert len(findings) == 3 and about["road"] == []
+    (lane,), (far,), (plate,) = about["lane"], about["far"], about["plate"]
+    assert lane.severity == "info" and "16-bit" in lane.message
+    assert far.severity == "info" and "no label PNG" in far.message
+    assert plate.severity == "info" and "no label PNG" in plate.message
+    (car,) = _only(linted, "source-id-range")
+    assert (car.severity, car.row) == ("error", 1)
+    assert "'car'" in car.message and "pseudo-label" in car.message

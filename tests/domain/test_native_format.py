@@ -31,12 +31,16 @@ classes = st.builds(
     color=st.one_of(st.none(), st.from_regex(r"#[0-9a-f]{6}", fullmatch=True)),
     category=st.one_of(st.none(), names),
     ignore=st.booleans(),
+    file_cells=st.lists(
+        st.tuples(names, st.text(max_size=8)), max_size=3, unique_by=lambda p: p[0]
+    ).map(tuple),
 )
 taxonomies = st.builds(
     Taxonomy,
     name=names,
     classes=st.lists(classes, max_size=8, unique_by=lambda c: c.id).map(tuple),
     description=st.text(max_size=20),
+    file_columns=st.lists(names, max_size=4).map(tuple),
 )
 rows = st.builds(
     MappingRow,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from taxonomies.factories import dump_ontology, engine_of, reference_file
+from taxonomies.factories import create_taxonomy, dump_ontology, engine_of, reference_file
 
 from mappings.factories import create_mapping, create_pair, rows_payload, save
 
@@ -217,3 +217,29 @@ def test_openapi_documents_the_409_body(client: TestClient) -> None:
     put = spec["paths"]["/api/mappings/{mapping_id}"]["put"]
     assert "409" in put["responses"]
     assert spec["components"]["schemas"]["MappingSave"]["examples"]
+
+
+def test_a_row_for_a_source_class_at_minus_one_is_stored_served_and_linted(
+    client: TestClient,
+) -> None:
+    # given Cityscapes' 35 classes as the source (license plate is -1) and a small extra one
+    labels = reference_file("cityscapes/lists/labels.csv").read_bytes()
+    imported = client.post(
+        "/api/taxonomies/import",
+        files={"file": ("labels.csv", labels, "text/csv")},
+        data={"name": "cityscapes", "kind": "source"},
+    )
+    assert imported.status_code == 201, imported.text
+    create_taxonomy(client, name="ext", n=2, kind="extra", prefix="e")
+    rows = [
+        {"source_id": 7, "source_name": "road", "extra_labels": ["e0"]},
+        {"source_id": -1, "source_name": "license plate", "extra_labels": ["e1"]},
+    ]
+    # when a mapping gives license plate a row
+    created = _post_mapping(client, source_taxonomy="cityscapes", rows=rows)
+    # then it is stored and read back, and lint says pseudo-labels cannot hold -1
+    assert created.status_code == 201, created.text
+    read = client.get(f"/api/mappings/{created.json()['id']}")
+    assert read.status_code == 200, read.text
+    findings = client.get(f"/api/mappings/{created.json()['id']}/lint").json()["findings"]
+    assert [f["row"] for f in findings if f["code"] == "source-id-range"] == [1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from .conftest import shot
 from .seed import EXTRA_LABELS, SOURCE_CLASSES, save_rows, seed_ontology
 
 pytestmark = pytest.mark.browser
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "data-priors" / "datasets"
 
 
 def _label_input(page: Any, row: str) -> Any:
@@ -181,6 +183,28 @@ def test_a_taxonomy_file_is_imported_by_upload_and_errors_are_shown_verbatim(
     # then: the new taxonomy opens with the same classes
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"{source['name']}-copy")
     expect(page.get_by_test_id("class-table").locator("tbody tr")).to_have_count(5)
+
+
+def test_the_cityscapes_detail_screen_shows_license_plate_and_the_file_cells(
+    page: Any, api: httpx.Client
+) -> None:
+    # given: the published Cityscapes labels.csv (license plate is -1) imported
+    csv = (REFERENCE / "cityscapes" / "lists" / "labels.csv").read_bytes()
+    created = api.post(
+        "/api/taxonomies/import",
+        files={"file": ("labels.csv", csv, "text/csv")},
+        data={"name": f"cityscapes-{uuid.uuid4().hex[:6]}", "kind": "extra"},
+    )
+    assert created.status_code == 201, created.text
+    # when: its detail screen opens
+    page.goto(f"/#/taxonomies/{created.json()['id']}")
+    # then: every class is listed, the last at -1 with the cells only the file has
+    rows = page.get_by_test_id("class-table").locator("tbody tr")
+    expect(rows).to_have_count(35)
+    expect(rows.last).to_contain_text("-1")
+    expect(rows.last).to_contain_text("license plate")
+    expect(rows.last).to_contain_text('hasInstances="False"')
+    shot(page, "02b-cityscapes-detail")
 
 
 def test_fix_all_repairs_padded_cells_of_a_reference_csv_without_losing_labels(

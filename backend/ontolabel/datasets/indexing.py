@@ -39,9 +39,11 @@ from ontolabel.datasets.reading import default_workers, drop_read_ahead
 from ontolabel.datasets.scanning import scan_in_pool
 from ontolabel.datasets.service import claim_index
 from ontolabel.datasets.tables import Dataset, DatasetLabelStat, Frame, FrameLabel
+from ontolabel.domain.labels import ids_no_label_holds
 from ontolabel.domain.sampling import orders_of
 from ontolabel.jobs.kinds import JSON, JobContext, JobKind, Plan, register
 from ontolabel.jobs.params import IndexParams
+from ontolabel.taxonomies import repository as taxonomy_repository
 
 CHUNK_FRAMES = 5000
 """Frames per chunk: a few minutes of work on one machine even for full-size labels."""
@@ -172,6 +174,9 @@ def _plan_frames(ctx: JobContext, params: IndexParams) -> Plan[IndexChunk]:
         dataset.index_job_id = ctx.job_id
         root = resolve_data_root(dataset.root, ctx.settings.allowed_data_roots)
         layout = layout_of(dataset)
+        unheld = _classes_no_label_holds(session, dataset)
+    if unheld:
+        ctx.log(unheld, "warning")
     found = scan_in_pool(root, layout, params.workers or default_workers())
     ctx.log(
         f"found {found.images} image(s), {found.labels} label(s), {found.paired} pair(s), "
@@ -241,6 +246,23 @@ def _plan_frames(ctx: JobContext, params: IndexParams) -> Plan[IndexChunk]:
         for i in range(0, len(to_read), CHUNK_FRAMES)
     ]
     return Plan(chunks=chunks, total=len(to_read))
+
+
+def _classes_no_label_holds(session: Session, dataset: Dataset) -> str | None:
+    """A line for the job log naming the taxonomy's classes whose ids the dataset's label PNGs
+    cannot hold (Cityscapes' license plate, -1): no pixel will be indexed as one of them."""
+    classes = {
+        c.class_id: c.name for c in taxonomy_repository.load_classes(session, dataset.taxonomy_id)
+    }
+    unheld = ids_no_label_holds(classes, dataset.label_encoding)  # type: ignore[arg-type]
+    if not unheld:
+        return None
+    named = ", ".join(f"{classes[i]!r} ({i})" for i in unheld)
+    holds = "0-255" if dataset.label_encoding == "palette" else "0-65535"
+    return (
+        f"{dataset.label_encoding} label PNGs cannot hold the ids of {named} (they hold {holds}): "
+        "no pixel will be indexed as these classes"
+    )
 
 
 def _chunk_params(dataset_id: int, frame_ids: list[int], params: IndexParams) -> IndexChunk:

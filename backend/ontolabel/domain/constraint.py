@@ -22,7 +22,7 @@ import numpy.typing as npt
 from ontolabel.domain.constraint_kernel import fused_constrain
 from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.domain.mapping import Mapping
-from ontolabel.domain.taxonomy import VOID_ID, Taxonomy
+from ontolabel.domain.taxonomy import PNG_ID_MAX, VOID_ID, Taxonomy
 from ontolabel.errors import InvalidInput
 
 IGNORE = VOID_ID
@@ -42,7 +42,7 @@ class AllowedTable:
     ``void[e]``: the mapping's void row names ``e``. ``source_ids[c]`` is the class id
     written for column ``c`` (the teacher's channel order = the source taxonomy's
     non-void classes in order). ``extra_ids`` lists the extra label ids the mapping
-    resolves (ids < 0 cannot index the table and are left out).
+    resolves (ids no label PNG holds, < 0 or > 65535, are left out: no pixel has them).
 
     Derived on construction, for the gather path: ``allowed_cols[e, :K]`` lists row ``e``'s
     allowed columns ascending, padded with the sentinel column ``C`` (it reads probability
@@ -98,9 +98,9 @@ def allowed_table(mapping: Mapping, extra: Taxonomy, source: Taxonomy) -> Allowe
     column_of = {class_id: i for i, class_id in enumerate(columns)}
     ids_by_name: dict[str, list[int]] = {}
     for c in extra.classes:
-        if c.id >= 0:
+        if 0 <= c.id <= PNG_ID_MAX:
             ids_by_name.setdefault(c.name.strip(), []).append(c.id)
-    max_id = max((c.id for c in extra.classes), default=-1)
+    max_id = max((i for ids in ids_by_name.values() for i in ids), default=-1)
     table = np.zeros((max(max_id, 0) + 1, len(columns)), dtype=bool)
     void = np.zeros(max(max_id, 0) + 1, dtype=bool)
     for row in mapping.rows:

@@ -12,7 +12,7 @@ import hashlib
 import io
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import compress
 from pathlib import Path
 from typing import IO, Literal
@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from ontolabel.domain.label_pixels import byte_counts, byte_view
+from ontolabel.domain.taxonomy import CLASS_ID_MIN, PNG8_ID_MAX, PNG_ID_MAX
 
 LabelEncoding = Literal["id", "color", "palette"]
 LABEL_ENCODINGS: tuple[LabelEncoding, ...] = ("id", "color", "palette")
@@ -34,8 +35,16 @@ warnings.simplefilter("error", Image.DecompressionBombWarning)
 HEADER_BYTES = 65536
 """The most of an image file :func:`image_size` reads for its header."""
 
-UNKNOWN_COLOR = -1
-"""Id given to colour-PNG pixels whose colour is not in the taxonomy."""
+UNKNOWN_COLOR = CLASS_ID_MIN - 1
+"""Id given to colour-PNG pixels whose colour is not in the taxonomy: the one 32-bit value
+no class may have (-1 is Cityscapes' license plate)."""
+
+
+def ids_no_label_holds(ids: Iterable[int], encoding: LabelEncoding) -> list[int]:
+    """Class ids no label PNG of ``encoding`` can carry, sorted: outside 0-65535 for grey id
+    PNGs, 0-255 for palette ones; none for colour PNGs (they name classes by colour)."""
+    top = {"id": PNG_ID_MAX, "palette": PNG8_ID_MAX}.get(encoding)
+    return [] if top is None else sorted(i for i in ids if not 0 <= i <= top)
 
 
 class LabelDecodeError(ValueError):

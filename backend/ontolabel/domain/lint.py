@@ -11,7 +11,9 @@ Severities (documented in ``docs/ontologies.md``):
   taxonomy.
 - ``info``: worth a look — cells padded with spaces (matched after stripping), source
   classes under no extra label (the mapping claims they never appear in the extra data),
-  extra labels with negative ids (they cannot occur in a label PNG).
+  extra labels with ids an 8-bit label PNG cannot hold (negative ones no PNG holds).
+
+Source classes with ids a uint8 pseudo-label cannot hold are errors: pseudo-labelling is refused.
 
 Positions: ``row`` is the 0-based index into ``Mapping.rows``; ``line`` and ``column``
 are 1-based positions in the file when the caller passes its ``cells`` (else ``column``
@@ -34,7 +36,7 @@ from typing import Literal
 
 from ontolabel.domain.formats.reference import CellRef
 from ontolabel.domain.mapping import Mapping, MappingRow
-from ontolabel.domain.taxonomy import VOID_ID, Taxonomy
+from ontolabel.domain.taxonomy import PNG8_ID_MAX, PNG_ID_MAX, VOID_ID, Taxonomy
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
@@ -374,6 +376,39 @@ def missing_source_row(s: LintSubject, source: Taxonomy) -> Iterator[Finding]:
             )
 
 
+def label_id_range(s: LintSubject) -> Iterator[Finding]:
+    """An extra id no pixel of an 8-bit (or any) id or palette label PNG can hold."""
+    for cls in s.extra.classes:
+        if 0 <= cls.id <= PNG8_ID_MAX:
+            continue
+        if 0 <= cls.id <= PNG_ID_MAX:
+            holds = "only a 16-bit grey label PNG holds it (8-bit and palette PNGs hold 0-255)"
+        else:
+            holds = (
+                "no label PNG holds it (grey PNGs hold 0-65535, palette PNGs 0-255), so no "
+                "pixel of an id or palette label is this class"
+            )
+        yield Finding(
+            "info", "label-id-range", f"extra label {cls.name!r} has id {cls.id}: {holds}"
+        )
+
+
+@_against_source
+def source_id_range(s: LintSubject, source: Taxonomy) -> Iterator[Finding]:
+    """A source id a uint8 pseudo-label cannot be written as: pseudo-labelling is refused."""
+    rows = {row.source_id: r for r, row in enumerate(s.mapping.rows)}
+    for cls in source.classes:
+        if cls.id != VOID_ID and not 0 <= cls.id < VOID_ID:
+            yield Finding(
+                "error",
+                "source-id-range",
+                f"source class {cls.name!r} has id {cls.id}, which a uint8 pseudo-label "
+                f"cannot hold (0-{VOID_ID - 1}; {VOID_ID} is ignore): pseudo-labelling "
+                "with this mapping is refused",
+                row=rows.get(cls.id),
+            )
+
+
 RULES: tuple[Rule, ...] = (
     unknown_source_class,
     source_name_mismatch,
@@ -384,6 +419,8 @@ RULES: tuple[Rule, ...] = (
     duplicate_cell,
     unmapped_label,
     missing_source_row,
+    label_id_range,
+    source_id_range,
 )
 """Every rule, in the order their findings stand among equals (same severity and place)."""
 

@@ -8,6 +8,17 @@ from dataclasses import dataclass, field
 VOID_ID = 255
 """Label value meaning "ignore" in source-taxonomy PNGs and pseudo-labels."""
 
+CLASS_ID_MIN = -(2**31) + 1
+CLASS_ID_MAX = 2**31 - 1
+"""Ids (and train ids) are 32-bit, as the database stores them; the lowest 32-bit value is
+``labels.UNKNOWN_COLOR``, the id of a colour no class has. Cityscapes' ``license plate`` is -1."""
+
+PNG8_ID_MAX = 255
+"""The largest id an 8-bit grey or a palette label PNG holds."""
+PNG_ID_MAX = 65535
+"""The largest id a 16-bit grey label PNG holds. No PNG holds a negative id: a class outside
+what its dataset's PNGs hold never matches a pixel of an id or palette label."""
+
 
 @dataclass(frozen=True)
 class TaxonomyClass:
@@ -19,6 +30,11 @@ class TaxonomyClass:
     color: str | None = None  # "#rrggbb"
     category: str | None = None
     ignore: bool = False
+    file_cells: tuple[tuple[str, str], ...] = ()
+    """``(column, text)`` in file order, for each cell of the file it came from that the
+    fields above would not write the same: columns without a field (``categoryId``, the row
+    index) and fields the file spells otherwise (a padded name, ``False``). Kept so an export
+    reproduces the file; a spelling applies only while it still reads as its field's value."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,8 @@ class Taxonomy:
     name: str
     classes: tuple[TaxonomyClass, ...]
     description: str = ""
+    file_columns: tuple[str, ...] = ()
+    """The header of the ``labels.csv`` it was read from, in order; empty if not read from one."""
     _by_id: dict[int, TaxonomyClass] = field(init=False, repr=False, compare=False)
     _by_name: dict[str, TaxonomyClass] = field(init=False, repr=False, compare=False)
 

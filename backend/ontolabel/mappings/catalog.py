@@ -108,9 +108,10 @@ def _load_taxonomy(
         report.created_taxonomies.append(taxonomy.name)
         return
     stored = taxonomy_service.domain_taxonomy(session, record)
-    if (stored.classes, stored.description, record.kind) == (
+    if (stored.classes, stored.description, stored.file_columns, record.kind) == (
         taxonomy.classes,
         taxonomy.description,
+        taxonomy.file_columns,
         kind,
     ):
         report.unchanged.append(taxonomy.name)
@@ -120,6 +121,7 @@ def _load_taxonomy(
         kind=kind,
         description=taxonomy.description,
         classes=taxonomy.classes,
+        file_columns=taxonomy.file_columns,
     )
     taxonomy_service.update_taxonomy(session, record.id, change, user=user)
     report.updated_taxonomies.append(taxonomy.name)

@@ -9,6 +9,7 @@ from pydantic.json_schema import JsonValue
 
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.mapping import MappingRow
+from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN
 
 _ROWS_EXAMPLE: list[JsonValue] = [
     {"source_id": 0, "source_name": "road", "extra_labels": ["road", "rover", "bridge"]},
@@ -22,7 +23,9 @@ class MappingRowSchema(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": _ROWS_EXAMPLE[:1]})
 
-    source_id: int = Field(ge=0, le=65535, description="Source class id; 255 is the void row.")
+    source_id: int = Field(
+        ge=CLASS_ID_MIN, le=CLASS_ID_MAX, description="Source class id; 255 is the void row."
+    )
     source_name: str = Field(min_length=1, max_length=200)
     extra_labels: list[str] = Field(
         default_factory=list, description="Extra-taxonomy label names, verbatim."

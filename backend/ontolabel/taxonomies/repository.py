@@ -84,6 +84,7 @@ def replace_classes(
             color=c.color,
             category=c.category,
             ignore=c.ignore,
+            file_cells=dict(c.file_cells) or None,
         )
         for position, c in enumerate(classes)
     )
@@ -105,6 +106,7 @@ def to_domain(record: TaxonomyRecord, classes: Sequence[TaxonomyClassRecord]) ->
     return Taxonomy(
         name=record.name,
         description=record.description,
+        file_columns=tuple(record.file_columns or ()),
         classes=tuple(
             TaxonomyClass(
                 id=c.class_id,
@@ -113,6 +115,7 @@ def to_domain(record: TaxonomyRecord, classes: Sequence[TaxonomyClassRecord]) ->
                 color=c.color,
                 category=c.category,
                 ignore=c.ignore,
+                file_cells=tuple((c.file_cells or {}).items()),
             )
             for c in classes
         ),

@@ -118,6 +118,7 @@ def update_taxonomy(
         kind=body.kind,
         description=body.description,
         classes=None if body.classes is None else tuple(c.to_domain() for c in body.classes),
+        file_columns=None if body.file_columns is None else tuple(body.file_columns),
     )
     record = service.update_taxonomy(session, taxonomy_id, change, user=user)
     return service.detail(session, record)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import JsonDict
 
 from ontolabel.core.timestamps import UtcDatetime
-from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN, Taxonomy, TaxonomyClass
 
 TaxonomyKind = Literal["source", "extra"]
 
@@ -19,6 +19,7 @@ _CLASS_EXAMPLE: JsonDict = {
     "color": "#804080",
     "category": "flat",
     "ignore": False,
+    "file_cells": {"0": "7", "categoryId": "1", "hasInstances": "False"},
 }
 
 
@@ -27,17 +28,47 @@ class TaxonomyClassSchema(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CLASS_EXAMPLE]})
 
-    id: int = Field(ge=0, le=65535, description="Value of this class in label images.")
+    id: int = Field(
+        ge=CLASS_ID_MIN,
+        le=CLASS_ID_MAX,
+        description="Value of this class in label images. A grey PNG holds 0-65535 (8-bit and "
+        "palette ones 0-255); a class outside that (Cityscapes' license plate, -1) never "
+        "matches one of their pixels.",
+    )
     name: str = Field(min_length=1, max_length=200)
-    train_id: int | None = Field(default=None, description="Id used in training, if any.")
+    train_id: int | None = Field(
+        default=None, ge=CLASS_ID_MIN, le=CLASS_ID_MAX, description="Id used in training, if any."
+    )
     color: str | None = Field(
         default=None, pattern=r"^#[0-9a-fA-F]{6}$", description="Display colour, #rrggbb."
     )
     category: str | None = Field(default=None, max_length=200)
     ignore: bool = Field(default=False, description="Excluded from training and evaluation.")
+    file_cells: dict[str, str] = Field(
+        default_factory=dict,
+        description="By column, the text of the labels.csv cells it was read from that the "
+        "fields would not write the same: columns without a field, and fields the file spells "
+        "otherwise (a padded name, `False`). A CSV export writes them back.",
+    )
 
     def to_domain(self) -> TaxonomyClass:
-        return TaxonomyClass(**self.model_dump())
+        return TaxonomyClass(**{**self.model_dump(), "file_cells": tuple(self.file_cells.items())})
+
+    @field_validator("file_cells", mode="before")
+    @classmethod
+    def _cells_as_dict(cls, value: Any) -> Any:
+        """The domain keeps them as (column, text) pairs, in the file's order."""
+        return dict(value) if isinstance(value, tuple | list) else value
+
+
+FileColumns = Annotated[
+    list[str],
+    Field(
+        default_factory=list,
+        description="The labels.csv header it was read from, in order (a CSV export writes "
+        "these columns); empty: the reference header.",
+    ),
+]
 
 
 class TaxonomyCreate(BaseModel):
@@ -60,6 +91,7 @@ class TaxonomyCreate(BaseModel):
         description="`source`: a target label space; `extra`: mapped onto one."
     )
     description: str = ""
+    file_columns: FileColumns
     classes: list[TaxonomyClassSchema] = Field(min_length=1)
 
     def to_domain(self) -> Taxonomy:
@@ -67,6 +99,7 @@ class TaxonomyCreate(BaseModel):
             name=self.name.strip(),
             description=self.description,
             classes=tuple(c.to_domain() for c in self.classes),
+            file_columns=tuple(self.file_columns),
         )
 
 
@@ -82,6 +115,7 @@ class TaxonomyUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"\S")
     kind: TaxonomyKind | None = None
     description: str | None = None
+    file_columns: list[str] | None = None
     classes: list[TaxonomyClassSchema] | None = Field(default=None, min_length=1)
 
 
@@ -118,6 +152,7 @@ class TaxonomyRead(BaseModel):
 class TaxonomyDetailRead(TaxonomyRead):
     """A taxonomy with its classes in order."""
 
+    file_columns: FileColumns
     classes: list[TaxonomyClassSchema]
 
 

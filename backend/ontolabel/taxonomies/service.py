@@ -6,6 +6,7 @@ Writers call ``start_write`` first so SQLite queues them instead of failing.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,13 @@ from ontolabel.core.users import User
 from ontolabel.core.writes import start_write
 from ontolabel.domain.formats.native import dump_taxonomy, load_taxonomy
 from ontolabel.domain.formats.reference import read_labels_csv, write_labels_csv
-from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass, first_repeat
+from ontolabel.domain.taxonomy import (
+    CLASS_ID_MAX,
+    CLASS_ID_MIN,
+    Taxonomy,
+    TaxonomyClass,
+    first_repeat,
+)
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.taxonomies import repository
 from ontolabel.taxonomies.schemas import TaxonomyDetailRead, TaxonomyKind, TaxonomyRead
@@ -37,13 +44,16 @@ class TaxonomyChange:
     kind: TaxonomyKind | None = None
     description: str | None = None
     classes: tuple[TaxonomyClass, ...] | None = None  # new classes, in order
+    file_columns: tuple[str, ...] | None = None
 
 
 def validate_taxonomy(taxonomy: Taxonomy, *, source: str = "classes") -> None:
-    """Refuse empty names and duplicate class ids (a label value must mean one class).
+    """Refuse duplicate class ids (a label value must mean one class), ids the database
+    cannot store, and empty names.
 
     Duplicate *names* are accepted: the published CamVid and RUGD lists have them, and
-    lint reports a mapping cell naming one as ambiguous.
+    lint reports a mapping cell naming one as ambiguous. Ids no label PNG holds (negative,
+    above 65535) are accepted too: lint and the index job say so.
     """
     if not taxonomy.name.strip():
         raise InvalidInput("a taxonomy needs a name", field="name")
@@ -52,6 +62,12 @@ def validate_taxonomy(taxonomy: Taxonomy, *, source: str = "classes") -> None:
     for index, cls in enumerate(taxonomy.classes):
         if not cls.name.strip():
             raise InvalidInput(f"class {index} has an empty name", field=f"{source}[{index}].name")
+        for field, value in (("id", cls.id), ("train_id", cls.train_id)):
+            if value is not None and not CLASS_ID_MIN <= value <= CLASS_ID_MAX:
+                raise InvalidInput(
+                    f"class {index} has {field} {value}; ids are {CLASS_ID_MIN} to {CLASS_ID_MAX}",
+                    field=f"{source}[{index}].{field}",
+                )
     repeat = first_repeat(c.id for c in taxonomy.classes)
     if repeat is not None:
         first, again = repeat
@@ -80,8 +96,14 @@ def _ensure_name_free(session: Session, name: str, *, field: str = "name") -> No
 
 
 def detail(session: Session, record: TaxonomyRecord) -> TaxonomyDetailRead:
-    classes = domain_taxonomy(session, record).classes
-    return read_record(TaxonomyDetailRead, record, class_count=len(classes), classes=classes)
+    taxonomy = domain_taxonomy(session, record)
+    return read_record(
+        TaxonomyDetailRead,
+        record,
+        class_count=len(taxonomy.classes),
+        classes=taxonomy.classes,
+        file_columns=list(taxonomy.file_columns),
+    )
 
 
 def get_taxonomy(session: Session, taxonomy_id: int) -> TaxonomyDetailRead:
@@ -125,6 +147,7 @@ def create_taxonomy(
         name=taxonomy.name,
         kind=kind,
         description=taxonomy.description,
+        file_columns=list(taxonomy.file_columns) or None,
         archived=False,
         version=1,
         created_at=now,
@@ -170,6 +193,9 @@ def update_taxonomy(
     if change.description is not None and change.description != record.description:
         record.description = change.description
         changed.append("description")
+    if change.file_columns is not None and change.file_columns != tuple(record.file_columns or ()):
+        record.file_columns = list(change.file_columns) or None
+        changed.append("file_columns")
     if change.classes is not None:
         validate_taxonomy(Taxonomy(name=record.name, classes=change.classes))
         current = domain_taxonomy(session, record)
@@ -211,9 +237,7 @@ def parse_taxonomy(text: str, *, fmt: FileFormat, filename: str, name: str | Non
         return read_labels_csv(text, name=(name or stem).strip(), source=filename)
     taxonomy = load_taxonomy(text, source=filename)
     if name and name.strip() != taxonomy.name:
-        taxonomy = Taxonomy(
-            name=name.strip(), classes=taxonomy.classes, description=taxonomy.description
-        )
+        taxonomy = dataclasses.replace(taxonomy, name=name.strip())
     return taxonomy
 
 

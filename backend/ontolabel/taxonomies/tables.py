@@ -1,10 +1,11 @@
-"""SQL tables of the taxonomies domain (migration: 0001_ontology)."""
+"""SQL tables of the taxonomies domain (migrations: 0001_ontology, 0008_taxonomy_file_columns)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -35,6 +36,8 @@ class TaxonomyRecord(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The labels.csv header it was read from (migration 0008); None when not read from one.
+    file_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -71,5 +74,7 @@ class TaxonomyClassRecord(Base):
     color: Mapped[str | None] = mapped_column(String(7), nullable=True)
     category: Mapped[str | None] = mapped_column(String(200), nullable=True)
     ignore: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Column → text of the file's cells the fields would not write the same (migration 0008).
+    file_cells: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
     taxonomy: Mapped[TaxonomyRecord] = relationship(back_populates="classes", lazy="raise")

@@ -3075,6 +3075,11 @@ export interface components {
          * @example {
          *       "category": "flat",
          *       "color": "#804080",
+         *       "file_cells": {
+         *         "0": "7",
+         *         "categoryId": "1",
+         *         "hasInstances": "False"
+         *       },
          *       "id": 7,
          *       "ignore": false,
          *       "name": "road",
@@ -3090,8 +3095,15 @@ export interface components {
              */
             color?: string | null;
             /**
+             * File Cells
+             * @description By column, the text of the labels.csv cells it was read from that the fields would not write the same: columns without a field, and fields the file spells otherwise (a padded name, `False`). A CSV export writes them back.
+             */
+            file_cells?: {
+                [key: string]: string;
+            };
+            /**
              * Id
-             * @description Value of this class in label images.
+             * @description Value of this class in label images. A grey PNG holds 0-65535 (8-bit and palette ones 0-255); a class outside that (Cityscapes' license plate, -1) never matches one of their pixels.
              */
             id: number;
             /**
@@ -3126,6 +3138,11 @@ export interface components {
          *         {
          *           "category": "flat",
          *           "color": "#804080",
+         *           "file_cells": {
+         *             "0": "7",
+         *             "categoryId": "1",
+         *             "hasInstances": "False"
+         *           },
          *           "id": 7,
          *           "ignore": false,
          *           "name": "road",
@@ -3150,6 +3167,11 @@ export interface components {
              * @default
              */
             description?: string;
+            /**
+             * File Columns
+             * @description The labels.csv header it was read from, in order (a CSV export writes these columns); empty: the reference header.
+             */
+            file_columns?: string[];
             /**
              * Kind
              * @description `source`: a target label space; `extra`: mapped onto one.
@@ -3188,6 +3210,11 @@ export interface components {
             created_at: string;
             /** Description */
             description: string;
+            /**
+             * File Columns
+             * @description The labels.csv header it was read from, in order (a CSV export writes these columns); empty: the reference header.
+             */
+            file_columns?: string[];
             /** Id */
             id: number;
             /**
@@ -3268,6 +3295,8 @@ export interface components {
             classes?: components["schemas"]["TaxonomyClassSchema"][] | null;
             /** Description */
             description?: string | null;
+            /** File Columns */
+            file_columns?: string[] | null;
             /** Kind */
             kind?: ("source" | "extra") | null;
             /** Name */

@@ -10,10 +10,14 @@ Layout::
     kind: taxonomy            kind: mapping
     name: cityscapes          extra_taxonomy: bdd
     description: ''           source_taxonomy: cityscapes
-    classes:                  rows:
-    - {id: 0, name: road}     - id: 0
-                                name: road
+    file_columns: [id, name]  rows:
+    classes:                  - id: 0
+    - {id: 0, name: road}       name: road
                                 extra: [road]
+
+``file_columns`` and a class's ``file_cells`` carry what a ``labels.csv`` had beyond the
+fields (see :class:`~ontolabel.domain.taxonomy.TaxonomyClass`), so a CSV export from YAML
+is the CSV the YAML was made from.
 """
 
 from __future__ import annotations
@@ -123,23 +127,39 @@ def _typed(
     return value
 
 
+class _FlowMapping(dict[str, Any]):
+    """A mapping written on one line (``{id: 0, name: road}``), whatever it holds."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe dumper that writes :class:`_FlowMapping` in flow style."""
+
+
+_Dumper.add_representer(
+    _FlowMapping,
+    lambda dumper, data: dumper.represent_mapping(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, data, flow_style=True
+    ),
+)
+
+
 def _dump(doc: dict[str, Any]) -> str:
     """Readable UTF-8 YAML; escaped ASCII when PyYAML would not read its own text back.
 
     (PyYAML's emitter mangles a few code points, e.g. U+0085, when it writes them raw.)
     """
     options: dict[str, Any] = {"sort_keys": False, "default_flow_style": None, "width": 10_000}
-    text = yaml.safe_dump(doc, allow_unicode=True, **options)
+    text = yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, **options)
     if yaml.load(text, Loader=_BaseLoader) != doc:
-        text = yaml.safe_dump(doc, allow_unicode=False, **options)
+        text = yaml.dump(doc, Dumper=_Dumper, allow_unicode=False, **options)
     return text
 
 
 # --- taxonomy -----------------------------------------------------------------------
 
 
-def _class_entry(c: TaxonomyClass) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": c.id, "name": c.name}
+def _class_entry(c: TaxonomyClass) -> _FlowMapping:
+    entry = _FlowMapping(id=c.id, name=c.name)
     if c.train_id is not None:
         entry["train_id"] = c.train_id
     if c.color is not None:
@@ -148,19 +168,35 @@ def _class_entry(c: TaxonomyClass) -> dict[str, Any]:
         entry["category"] = c.category
     if c.ignore:
         entry["ignore"] = True
+    if c.file_cells:
+        entry["file_cells"] = dict(c.file_cells)
     return entry
 
 
 def dump_taxonomy(t: Taxonomy) -> str:
     """Serialise a taxonomy (one flow-style line per class)."""
-    return _dump(
-        {
-            "kind": "taxonomy",
-            "name": t.name,
-            "description": t.description,
-            "classes": [_class_entry(c) for c in t.classes],
-        }
-    )
+    doc: dict[str, Any] = {"kind": "taxonomy", "name": t.name, "description": t.description}
+    if t.file_columns:
+        doc["file_columns"] = list(t.file_columns)
+    doc["classes"] = [_class_entry(c) for c in t.classes]
+    return _dump(doc)
+
+
+def _texts(value: Any, *, source: str, line: int, field: str) -> tuple[str, ...]:
+    """A list of strings (``file_columns``)."""
+    for text in _typed(value, list, source=source, line=line, field=field):
+        _typed(text, str, source=source, line=line, field=field)
+    return tuple(value)
+
+
+def _cells(value: Any, *, source: str, line: int) -> tuple[tuple[str, str], ...]:
+    """A mapping of column to text (``file_cells``), in the order written."""
+    cells = _typed(value, dict, source=source, line=line, field="file_cells")
+    pairs = [(k, v) for k, v in cells.items() if k not in (_LINE, _KEY_LINES)]
+    for key, text in pairs:
+        _typed(key, str, source=source, line=line, field="file_cells")
+        _typed(text, str, source=source, line=line, field="file_cells")
+    return tuple(pairs)
 
 
 def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
@@ -169,10 +205,18 @@ def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
     Duplicate names are accepted (CamVid, RUGD have them); lint reports them.
     """
     doc = _load(text, source, "taxonomy")
-    top = _check_keys(doc, {"kind", "name", "description", "classes"}, {"name", "classes"}, source)
+    top = _check_keys(
+        doc,
+        {"kind", "name", "description", "file_columns", "classes"},
+        {"name", "classes"},
+        source,
+    )
     name = _typed(doc["name"], str, source=source, line=top, field="name")
     description = _typed(
         doc.get("description", ""), str, source=source, line=top, field="description"
+    )
+    file_columns = _texts(
+        doc.get("file_columns", []), source=source, line=top, field="file_columns"
     )
     entries = _typed(doc["classes"], list, source=source, line=top, field="classes")
     classes: list[TaxonomyClass] = []
@@ -183,7 +227,10 @@ def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
                 "each class must be a mapping", file=source, line=top, field="classes"
             )
         line = _check_keys(
-            entry, {"id", "name", "train_id", "color", "category", "ignore"}, {"id", "name"}, source
+            entry,
+            {"id", "name", "train_id", "color", "category", "ignore", "file_cells"},
+            {"id", "name"},
+            source,
         )
         c = TaxonomyClass(
             id=_typed(entry["id"], int, source=source, line=line, field="id"),
@@ -200,11 +247,14 @@ def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
             ignore=_typed(
                 entry.get("ignore", False), bool, source=source, line=line, field="ignore"
             ),
+            file_cells=_cells(entry.get("file_cells", {}), source=source, line=line),
         )
         classes.append(c)
         lines.append(line)
     refuse_repeated_ids([c.id for c in classes], lines, what="class id", source=source)
-    return Taxonomy(name=name, classes=tuple(classes), description=description)
+    return Taxonomy(
+        name=name, classes=tuple(classes), description=description, file_columns=file_columns
+    )
 
 
 # --- mapping ------------------------------------------------------------------------

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ontolabel.domain.formats import FormatError, refuse_repeated_ids
 from ontolabel.domain.mapping import Mapping, MappingRow
-from ontolabel.domain.taxonomy import VOID_ID, Taxonomy, TaxonomyClass
+from ontolabel.domain.taxonomy import (
+    CLASS_ID_MAX,
+    CLASS_ID_MIN,
+    VOID_ID,
+    Taxonomy,
+    TaxonomyClass,
+)
 
 LABELS_HEADER = (
     "0",
@@ -30,10 +38,12 @@ LABELS_HEADER = (
     "ignoreInEval",
     "color",
 )
-"""Header written by :func:`write_labels_csv` (the reference files' own header)."""
+"""Header written by :func:`write_labels_csv` for a taxonomy not read from a file (the
+reference files' own header)."""
 
 _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n", ""}
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @dataclass(frozen=True)
@@ -102,86 +112,214 @@ def _is_header(cells: Sequence[str]) -> bool:
     return not _is_int(cells[0]) or (len(cells) > 1 and cells[1].strip().lower() == "name")
 
 
-def _cell(cells: Sequence[str], index: int | None) -> str:
-    if index is None or index >= len(cells):
-        return ""
-    return cells[index].strip()
-
-
 # --- labels.csv ---------------------------------------------------------------------
+
+
+def _integer(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError("must be an integer") from None
+    if not CLASS_ID_MIN <= value <= CLASS_ID_MAX:
+        raise ValueError(f"must be a 32-bit integer ({CLASS_ID_MIN} to {CLASS_ID_MAX})")
+    return value
+
+
+def _optional_integer(text: str) -> int | None:
+    return _integer(text) if text.strip() else None
+
+
+def _name(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank: every class needs one")
+    return text.strip()
+
+
+def _optional_text(text: str) -> str | None:
+    return text.strip() or None
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ValueError("must be True or False")
+    return value in _TRUE
+
+
+def _color(text: str) -> str | None:
+    value = text.strip()
+    if value and not _COLOR.fullmatch(value):
+        raise ValueError("must be a colour #rrggbb")
+    return value or None
+
+
+def _blank_if_none(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """A labels.csv column with a :class:`TaxonomyClass` field: how its text reads and is
+    written. ``column`` is its name in the reference header and its key in ``file_cells``."""
+
+    column: str
+    attr: str
+    read: Callable[[str], Any]
+    write: Callable[[Any], str]
+
+    def reads_as(self, text: str, value: object) -> bool:
+        try:
+            return bool(self.read(text) == value)
+        except ValueError:
+            return False
+
+
+_FIELDS = (
+    _Field("id", "id", _integer, str),
+    _Field("name", "name", _name, str),
+    _Field("trainId", "train_id", _optional_integer, _blank_if_none),
+    _Field("category", "category", _optional_text, _blank_if_none),
+    _Field("ignoreInEval", "ignore", _flag, lambda ignore: "True" if ignore else ""),
+    _Field("color", "color", _color, _blank_if_none),
+)
+_FIELD_NAMES = {f.column.lower() for f in _FIELDS}
+_DEFAULT_POSITION = {"id": 0, "name": 1}
+"""Without a header naming them, the id is column 1 and the name column 2."""
+
+
+def _field_columns(columns: Sequence[str]) -> dict[int, _Field]:
+    """Which column holds which field: the first column named for it, else its default position
+    (a column holds one field: in ``trainId,name`` column 1 is the id)."""
+    position: dict[str, int] = {}
+    for i, header in enumerate(columns):
+        position.setdefault(header.strip().lower(), i)
+    found: dict[int, _Field] = {}
+    for f in _FIELDS:
+        at = position.get(f.column.lower(), _DEFAULT_POSITION.get(f.column))
+        if at is not None and at not in found:
+            found[at] = f
+    return found
+
+
+def _column_names(
+    header: Sequence[str], fields: dict[int, _Field], records: Sequence[Sequence[str]]
+) -> list[str | None]:
+    """Each column's name in ``file_columns``, None for one left out.
+
+    A field's column keeps its header as written. Another column needs a name of its own:
+    one that is blank, repeats an earlier one or a field's is called ``column N`` (its
+    position), and left out when no record has a value in it.
+    """
+    names: list[str | None] = []
+    taken = _FIELD_NAMES | {header[i].strip().lower() for i in fields}
+    for i, header_text in enumerate(header):
+        key = header_text.strip().lower()
+        if i in fields:
+            names.append(header_text)
+        elif key and key not in taken:
+            names.append(header_text)
+            taken.add(key)
+        elif any(i < len(cells) and cells[i] for cells in records):
+            names.append(f"column {i + 1}")
+            taken.add(f"column {i + 1}")
+        else:
+            names.append(None)
+    return names
 
 
 def read_labels_csv(text: str, *, name: str, source: str = "<upload>") -> Taxonomy:
     """Read a ``labels.csv`` taxonomy; the class id is the ``id`` column (else column 1).
 
-    Columns the domain has no field for (the leading row index, ``categoryId``,
-    ``hasInstances``) are dropped; ``ignoreInEval`` becomes ``ignore``.
+    Every cell is kept: a field's value (names and categories stripped, ``ignoreInEval`` as
+    ``ignore``), and in ``file_cells`` the cells of columns without a field and any field's
+    text that its value would not be written as. A file without a header reads as ``id,name``.
     """
     records = list(_rows(text, source))
     if not records:
         raise FormatError("no classes in file", file=source, line=1)
-    columns: dict[str, int] = {}
-    first = records[0][1]
-    if _is_header(first):
-        for i, cell in enumerate(first):
-            key = cell.strip().lower()
-            if key and key not in columns and not (i == 0 and _is_int(key)):
-                columns[key] = i
+    header: list[str] = ["id", "name"]
+    if _is_header(records[0][1]):
+        header = records[0][1]
         records = records[1:]
-    id_col = columns.get("id", 0)
-    name_col = columns.get("name", 1)
+    width = max([len(header), *(len(cells) for _, cells in records)])
+    header = [*header, *[""] * (width - len(header))]
+    fields = _field_columns(header)
+    names = _column_names(header, fields, [cells for _, cells in records])
     classes: list[TaxonomyClass] = []
     for line, cells in records:
-        class_id = _parse_int(_cell(cells, id_col), source=source, line=line, field="id")
-        class_name = _cell(cells, name_col)
-        if not class_name:
-            raise FormatError("class has no name", file=source, line=line, field="name")
-        train = _cell(cells, columns.get("trainid"))
-        ignore = _cell(cells, columns.get("ignoreineval")).lower()
-        if ignore not in _TRUE | _FALSE:
-            raise FormatError(
-                f"ignoreInEval must be True or False, got {ignore!r}",
-                file=source,
-                line=line,
-                field="ignoreInEval",
-            )
-        classes.append(
-            TaxonomyClass(
-                id=class_id,
-                name=class_name,
-                train_id=(
-                    _parse_int(train, source=source, line=line, field="trainId") if train else None
-                ),
-                color=_cell(cells, columns.get("color")) or None,
-                category=_cell(cells, columns.get("category")) or None,
-                ignore=ignore in _TRUE,
-            )
-        )
+        values: dict[str, Any] = {}
+        file_cells: list[tuple[str, str]] = []
+        for i, column in enumerate(names):
+            cell = cells[i] if i < len(cells) else ""
+            f = fields.get(i)
+            if f is None:
+                if column is not None and cell:
+                    file_cells.append((column, cell))
+                continue
+            values[f.attr] = _read_field(f, cell, source=source, line=line)
+            if cell != f.write(values[f.attr]):
+                file_cells.append((f.column, cell))
+        for f in _FIELDS:
+            if f.attr not in values:  # no column holds it
+                values[f.attr] = _read_field(f, "", source=source, line=line)
+        classes.append(TaxonomyClass(**values, file_cells=tuple(file_cells)))
     refuse_repeated_ids(
         [c.id for c in classes], [line for line, _ in records], what="class id", source=source
     )
-    return Taxonomy(name=name, classes=tuple(classes))
+    return Taxonomy(
+        name=name,
+        classes=tuple(classes),
+        file_columns=tuple(c for c in names if c is not None),
+    )
+
+
+def _read_field(f: _Field, cell: str, *, source: str, line: int) -> Any:
+    try:
+        return f.read(cell)
+    except ValueError as exc:
+        raise FormatError(
+            f"{f.column} {exc}, got {cell!r}", file=source, line=line, field=f.column
+        ) from None
 
 
 def write_labels_csv(taxonomy: Taxonomy) -> str:
-    """Write a taxonomy as a reference ``labels.csv`` (header included)."""
+    """Write a taxonomy as a ``labels.csv``: in the columns of the file it was read from (else
+    the reference header), each cell as that file had it while it still reads as the value.
+
+    Nothing is left out: a field or ``file_cells`` column the header lacks is added at the end.
+    """
+    columns = list(taxonomy.file_columns or LABELS_HEADER)
+    fields = _field_columns(columns)
+    held = {f.column for f in fields.values()}
+    for f in _FIELDS:
+        if f.column not in held and any(f.write(getattr(c, f.attr)) for c in taxonomy.classes):
+            fields[len(columns)] = f
+            columns.append(f.column)
+    keys = [fields[i].column if i in fields else column for i, column in enumerate(columns)]
+    for c in taxonomy.classes:
+        for key, _ in c.file_cells:
+            if key not in keys and key.lower() not in _FIELD_NAMES:
+                columns.append(key)
+                keys.append(key)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(LABELS_HEADER)
-    for index, c in enumerate(taxonomy.classes):
-        writer.writerow(
-            [
-                index,
-                c.name,
-                c.id,
-                "" if c.train_id is None else c.train_id,
-                c.category or "",
-                "",
-                "",
-                "True" if c.ignore else "",
-                c.color or "",
-            ]
-        )
+    writer.writerow(columns)
+    for position, c in enumerate(taxonomy.classes):
+        cells = dict(c.file_cells)
+        if not taxonomy.file_columns:  # the reference header's first column is the row index
+            cells.setdefault(LABELS_HEADER[0], str(position))
+        row = []
+        for i, key in enumerate(keys):
+            field = fields.get(i)
+            if field is None:
+                row.append(cells.get(key, ""))
+                continue
+            value = getattr(c, field.attr)
+            text = cells.get(field.column)
+            if text is None or not field.reads_as(text, value):
+                text = field.write(value)
+            row.append(text)
+        writer.writerow(row)
     return out.getvalue()
 
 

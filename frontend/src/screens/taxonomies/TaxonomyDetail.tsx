@@ -6,6 +6,17 @@ import { href } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
 import { UsedBy } from "./UsedBy";
 
+/** A class's kept labels.csv cells as `column="text"` pairs (quoted: padding shows). */
+function fileCells(cells: Record<string, string> | undefined): string {
+  return Object.entries(cells ?? {})
+    .map(([column, text]) => `${column}=${JSON.stringify(text)}`)
+    .join(" ");
+}
+
+function hasFileCells(c: { file_cells?: Record<string, string> }): boolean {
+  return Object.keys(c.file_cells ?? {}).length > 0;
+}
+
 /** One taxonomy's classes in order, with colour swatches and export links. */
 export function TaxonomyDetail(props: { id: number }) {
   const q = useQuery(
@@ -51,6 +62,9 @@ export function TaxonomyDetail(props: { id: number }) {
                   <th>Category</th>
                   <th>Colour</th>
                   <th>Ignore</th>
+                  {t.classes.some(hasFileCells) && (
+                    <th title="Cells of the imported labels.csv that a CSV export writes back">File cells</th>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -65,6 +79,7 @@ export function TaxonomyDetail(props: { id: number }) {
                     <td class="muted">{c.category ?? ""}</td>
                     <td class="mono muted">{c.color ?? ""}</td>
                     <td>{c.ignore ? "yes" : ""}</td>
+                    {t.classes.some(hasFileCells) && <td class="mono muted">{fileCells(c.file_cells)}</td>}
                   </tr>
                 ))}
               </tbody>
