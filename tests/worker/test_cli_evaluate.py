@@ -73,7 +73,9 @@ def test_a_known_confusion_gives_the_hand_computed_ious(
     # given one frame with the confusion above
     labels = _write_labels(tmp_path / "gt", {"f0": TRUTH})
     predictions = _write_labels(tmp_path / "pred", {"f0": PREDICTED})
-    args = ["--predictions", predictions, "--labels", labels, "--classes", classes_csv]
+    args: list[str | Path] = [
+        "--predictions", predictions, "--labels", labels, "--classes", classes_csv
+    ]  # fmt: skip
     # when it is evaluated, as JSON and as text
     as_json = _evaluate(*args, "--json")
     as_text = _evaluate(*args)
@@ -159,7 +161,7 @@ def test_a_registered_model_is_scored_in_its_taxonomy(
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("missing labels folder", "--labels folder"),
+        ("missing labels folder", "nowhere does not exist"),
         ("no pairs", "no prediction/label pairs found"),
         ("unknown model", "'teacher' is neither a registered model (registered: none yet)"),
         ("invalid classes file", "bad.csv:2: "),
@@ -179,8 +181,10 @@ def test_bad_input_exits_1_with_a_message(
     (tmp_path / "bad.csv").write_text("id,name\nroad,0\n")
     (tmp_path / "twice.csv").write_text("id,name\n0,road\n1,road\n")
     (tmp_path / "no-config").mkdir()
-    scored = ["--predictions", unpaired, "--labels", labels, "--classes", classes_csv]
-    args = {
+    scored: list[str | Path] = [
+        "--predictions", unpaired, "--labels", labels, "--classes", classes_csv
+    ]  # fmt: skip
+    cases: dict[str, list[str | Path]] = {
         "missing labels folder": [*scored[:2], "--labels", tmp_path / "nowhere", *scored[4:]],
         "no pairs": scored,
         "unknown model": ["--model", "teacher", "--images", unpaired, "--labels", labels],
@@ -191,9 +195,9 @@ def test_bad_input_exits_1_with_a_message(
         "both model and predictions": ["--model", "teacher", *scored],
         "model without images": ["--model", "teacher", "--labels", labels],
         "repeated class names": [*scored[:4], "--classes", tmp_path / "twice.csv"],
-    }[case]  # fmt: skip
+    }  # fmt: skip
     # when it runs
-    result = _evaluate(*args, "--json")
+    result = _evaluate(*cases[case], "--json")
     # then it exits 1 with the message, no traceback, nothing on stdout
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)
