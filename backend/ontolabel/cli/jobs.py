@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -171,8 +173,12 @@ def follow(
     *,
     timeout_s: float | None = None,
     runner: threading.Thread | None = None,
+    err: bool = False,
 ) -> str:
-    """Echo log lines, chunk ends and progress until the job is final; returns its status."""
+    """Echo log lines, chunk ends and progress until the job is final; returns its status.
+
+    ``err`` sends them to stderr, for a command whose stdout is its result (``--json``).
+    """
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     runner_gone = False
     after, shown, looked_at = 0, "", None
@@ -189,11 +195,11 @@ def follow(
         after = events[-1].seq if events else after
         logged = [(e.time, f"[{e.level}] {e.message}") for e in events]
         for _, line in sorted([*logged, *chunk_ends.lines(chunks, job)], key=lambda x: x[0]):
-            click.echo(line)
+            click.echo(line, err=err)
         progress = f"{job.status} {job.done}/{job.total}"
         if progress != shown:
             shown = progress
-            click.echo(f"job {job_id}: {progress}")
+            click.echo(f"job {job_id}: {progress}", err=err)
         if job.status in FINAL_JOB_STATUSES and len(events) < 500:
             if job.error:
                 click.echo(f"error: {job.error}", err=True)
@@ -206,23 +212,45 @@ def follow(
         time.sleep(0.2 if runner else 0.5)
 
 
-def run_following(settings: Settings, factory: sessionmaker[Session], job_id: int) -> str:
+def run_following(
+    settings: Settings, factory: sessionmaker[Session], job_id: int, *, err: bool = False
+) -> str:
     """Run a created job in this process, echoing progress; returns its final status."""
     thread = threading.Thread(target=run_job_inline, args=(settings, job_id), daemon=True)
     thread.start()
-    status = follow(factory, job_id, runner=thread)
+    status = follow(factory, job_id, runner=thread, err=err)
     thread.join()
     return status
 
 
-def run_here(settings: Settings, params: JobParams, author: str) -> Job:
-    """Create a job and run it in this process, echoing progress (for other commands)."""
+def run_here(settings: Settings, params: JobParams, author: str, *, err: bool = False) -> Job:
+    """Create a job and run it in this process, echoing progress (to stderr with ``err``)."""
     _, factory = open_database(settings)
     with session_scope(factory) as session:
         job_id = _call(service.create_job, session, settings, params, author).id
-    run_following(settings, factory, job_id)
+    run_following(settings, factory, job_id, err=err)
     with factory() as session:
         return service.get_job(session, job_id)
+
+
+@contextmanager
+def refusals_as_cli_errors() -> Iterator[None]:
+    """A job contract's or a service's refusal of the input as a one-line CLI error (exit 1)."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise click.ClickException(validation_message(exc)) from None
+    except OntolabelError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def outputs_of(job: Job) -> dict[str, Any]:
+    """The outputs of a job run here; a one-line CLI error naming why unless it succeeded."""
+    if job.status != "succeeded":
+        raise click.ClickException(
+            f"job {job.id} {job.status}: {job.error or 'see ontolabel jobs show'}"
+        )
+    return job.outputs or {}
 
 
 def validation_message(exc: ValidationError) -> str:

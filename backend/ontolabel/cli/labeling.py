@@ -7,17 +7,13 @@ process by the jobs runner; torch loads only inside the command so ``--help`` st
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 
-from ontolabel.errors import OntolabelError
 from ontolabel.jobs.params import (
     InlineMapping,
     MappingRef,
-    ModelRef,
     PseudoLabelOptions,
     PseudoLabelParams,
     TTASettings,
@@ -158,39 +154,23 @@ def label(
     mirror the label paths under OUT (labels/a/b.png -> OUT/a/b.png) plus OUT/manifest.json.
     """
     from ontolabel.cli.database import open_database
-    from ontolabel.cli.jobs import run_here, validation_message
+    from ontolabel.cli.jobs import outputs_of, refusals_as_cli_errors, run_here
+    from ontolabel.cli.local_inputs import choose_model, settings_reading
     from ontolabel.core.config import get_settings
-    from ontolabel.models.service import find_model, list_models
 
     base = get_settings()
     out = out.expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
-    try:
+    with refusals_as_cli_errors():
         _, factory = open_database(base)
-        with factory() as session:
-            record = find_model(session, model)
-            registered = [m.name for m in list_models(session)[0]] if record is None else []
-        local = Path(model).expanduser().resolve()
-        if record is None and not local.exists():
-            known = ", ".join(registered) or "none yet"
-            raise click.ClickException(
-                f"--model {model!r} is neither a registered model (registered: {known}) nor a "
-                "local folder or checkpoint file"
-            )
-        # This process may read the given folders and model and write OUT, and trusts the
-        # pickles of a checkpoint named here with --allow-pickle; the server's settings
-        # are untouched, and a job's parameters can do neither.
-        folders = [str(images.resolve()), str(labels.resolve()), str(out)]
-        if record is None:
-            folders.append(str(local if local.is_dir() else local.parent))
-        settings = base.model_copy(
-            update={
-                "data_roots": os.pathsep.join(filter(None, [base.data_roots, *folders])),
-                "trusted_pickles": str(local) if allow_pickle and record is None else "",
-            }
+        choice = choose_model(factory, model)
+        settings = settings_reading(
+            base,
+            [images.resolve(), labels.resolve(), out, *choice.folders],
+            trusted_pickle=choice.local if allow_pickle else None,
         )
         params = PseudoLabelParams(
-            model=ModelRef(id=record.id) if record is not None else ModelRef(path=str(local)),
+            model=choice.ref,
             images_dir=str(images.resolve()),
             labels_dir=str(labels.resolve()),
             mapping=MappingRef(inline=_inline_mapping(extra, mapping)),
@@ -209,15 +189,7 @@ def label(
             output_dir=str(out),
         )
         job = run_here(settings, params, "cli")
-    except ValidationError as exc:
-        raise click.ClickException(validation_message(exc)) from None
-    except OntolabelError as exc:
-        raise click.ClickException(exc.message) from None
-    if job.status != "succeeded":
-        raise click.ClickException(
-            f"job {job.id} {job.status}: {job.error or 'see ontolabel jobs show'}"
-        )
-    outputs = job.outputs or {}
+    outputs = outputs_of(job)
     click.echo(
         f"labelled {outputs.get('labelled')} frame(s), {outputs.get('errors')} error(s) -> {out} "
         f"(manifest: {outputs.get('manifest')})"

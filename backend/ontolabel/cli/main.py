@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ontolabel import __version__
-from ontolabel.cli import catalog, datasets, jobs, labeling, ontology, server
+from ontolabel.cli import catalog, datasets, evaluation, jobs, labeling, ontology, server
 
 
 @click.group()
@@ -14,7 +14,7 @@ def cli() -> None:
     """Unify the label spaces of semantic-segmentation datasets."""
 
 
-for module in (ontology, server, datasets, labeling, catalog, jobs):
+for module in (ontology, server, datasets, labeling, evaluation, catalog, jobs):
     module.register(cli)
 
 

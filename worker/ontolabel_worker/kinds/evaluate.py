@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from ontolabel.core.db import session_scope
 from ontolabel.domain.constraint import allowed_table
+from ontolabel.errors import InvalidInput
 from ontolabel.jobs.kinds import JobContext, JobKind, Plan, register
 from ontolabel.jobs.params import EvaluateParams, InlineMapping, TTASettings
 from ontolabel.models.service import record_evaluation
@@ -64,6 +65,9 @@ def _pairs(ctx: JobContext, params: EvaluateParams) -> list[FramePair]:
 
 def plan(ctx: JobContext, params: EvaluateParams) -> Plan[EvaluateChunk]:
     pairs = _pairs(ctx, params)
+    if not pairs:  # an mIoU over nothing is no result: say so rather than store a null
+        scored = "prediction" if params.predictions_dir else "image"
+        raise InvalidInput(f"no {scored}/label pairs found (paired by path without extension)")
     mapping = None if params.mapping is None else resolve_mapping(ctx, params.mapping).to_inline()
     model = None if params.model is None else resolve_model(ctx, params.model)
     chunks = [
