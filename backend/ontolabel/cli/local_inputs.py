@@ -67,9 +67,10 @@ def settings_reading(
     settings are untouched, and a job's parameters can do neither.
     """
     roots = [base.data_roots, *(str(f) for f in folders)]
+    trusted = [base.trusted_pickles, str(trusted_pickle) if trusted_pickle else ""]
     return base.model_copy(
         update={
             "data_roots": os.pathsep.join(filter(None, roots)),
-            "trusted_pickles": str(trusted_pickle) if trusted_pickle else "",
+            "trusted_pickles": os.pathsep.join(filter(None, trusted)),
         }
     )
