@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from ontolabel.cli.catalog import DEFAULT_CATALOG
 from ontolabel.cli.main import cli
 from ontolabel.core.config import get_settings
-from ontolabel.core.db import alembic_config, make_engine, upgrade_database
+from ontolabel.core.db import alembic_config, make_engine, schema_state, upgrade_database
 
-HEAD = "0007"
+HEAD = schema_state("sqlite://").head  # the newest migration, whatever its number
 OLDER = "0005"
 
 

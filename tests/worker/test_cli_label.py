@@ -70,6 +70,7 @@ def _label(
     monkeypatch.delenv("ONTOLABEL_DATABASE_URL", raising=False)
     monkeypatch.delenv("ONTOLABEL_REDIS_URL", raising=False)
     get_settings.cache_clear()
+    out.parent.mkdir(parents=True, exist_ok=True)
     (out.parent / "labels.csv").write_text(EXTRA_CSV)
     (out.parent / "master_labels_src.csv").write_text(mapping_csv)
     args = [

@@ -478,11 +478,15 @@ def finish_job(settings: Settings, factory: sessionmaker[Session], job_id: int, 
 
 
 def _others_busy(factory: sessionmaker[Session], job_id: int) -> bool:
-    """True while the job is not final and some chunk still runs under another copy."""
+    """True while the job is not final and another copy still runs a chunk or, every chunk
+    done, is finishing it (its chunk may end between a caller's two reads, so both count)."""
     with factory() as session:
         state = repository.job_state(session, job_id)
         running = repository.running_chunk_count(session, job_id)
-    return state is not None and state[0] not in FINAL_JOB_STATUSES and running > 0
+        unfinished = repository.unfinished_chunk_ids(session, job_id)
+    if state is None or state[0] in FINAL_JOB_STATUSES or state[1]:
+        return False
+    return running > 0 or not unfinished
 
 
 def _status(factory: sessionmaker[Session], job_id: int) -> str | None:
