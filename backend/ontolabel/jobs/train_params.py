@@ -15,9 +15,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ontolabel.jobs.params import Contract, Device, FolderPath, JobParams, ModelRef, Precision
 
-ModelPreset = Literal[
-    "segformer-nano", "segformer-tiny", "segformer-b0", "mask2former-swin-tiny"
-]
+ModelPreset = Literal["segformer-nano", "segformer-tiny", "segformer-b0", "mask2former-swin-tiny"]
 """Architectures ontolabel can build from a config (random weights, or then loaded)."""
 
 
@@ -88,31 +86,38 @@ class AugmentOverrides(Contract):
     brightness: tuple[float, float] | None = None
     contrast: tuple[float, float] | None = None
     saturation: tuple[float, float] | None = None
-    hue_degrees: tuple[float, float] | None = None
+    hue_shift: tuple[float, float] | None = None
     blur_prob: float | None = Field(default=None, ge=0, le=1)
-    noise_sigma: float | None = Field(default=None, ge=0, le=1)
+    gaussian_noise: float | None = Field(default=None, ge=0, le=1)
     noise_prob: float | None = Field(default=None, ge=0, le=1)
-    shear_degrees: tuple[float, float] | None = None
+    shear: tuple[float, float] | None = None
 
 
 class AugmentSettings(Contract):
-    """The paper's augmentation (``config.yaml`` ``augmentation.base``), on
-    ``torchvision.transforms.v2`` with image and label transformed together."""
+    """The paper's augmentation (``config.yaml`` ``augmentation.base``, same names; its
+    ``affine.shear`` is ``shear``), on ``torchvision.transforms.v2`` with image and label
+    transformed together (``ontolabel_worker.ml.augment`` explains each setting)."""
 
     crop: int = Field(default=512, ge=16, le=4096, description="Side of the training crops.")
-    min_crop_size: int = Field(default=240, ge=8, le=100_000)
-    max_crop_size: int = Field(default=14_400, ge=8, le=100_000)
+    min_crop_size: int = Field(
+        default=64,
+        ge=1,
+        le=100_000,
+        description="The paper's 240 only binds on frames under ~380 px, where it pads "
+        "instead of cropping; 64 keeps the paper's windows and still crops small frames.",
+    )
+    max_crop_size: int = Field(default=14_400, ge=1, le=100_000)
     min_crop_scale: float = Field(default=0.67, gt=0, le=1)
     max_crop_scale: float = Field(default=0.95, gt=0, le=1)
     flip: float = Field(default=0.5, ge=0, le=1)
     brightness: tuple[float, float] = (0.85, 1.15)
     contrast: tuple[float, float] = (0.85, 1.15)
     saturation: tuple[float, float] = (0.85, 1.15)
-    hue_degrees: tuple[float, float] = (-3.0, 3.0)
+    hue_shift: tuple[float, float] = Field(default=(-3.0, 3.0), description="Degrees.")
     blur_prob: float = Field(default=0.005, ge=0, le=1)
-    noise_sigma: float = Field(default=0.01, ge=0, le=1)
+    gaussian_noise: float = Field(default=0.01, ge=0, le=1, description="Sigma, of 0-1.")
     noise_prob: float = Field(default=0.0025, ge=0, le=1)
-    shear_degrees: tuple[float, float] = (-2.0, 2.0)
+    shear: tuple[float, float] = Field(default=(-2.0, 2.0), description="Degrees.")
 
 
 class OptimSettings(Contract):
