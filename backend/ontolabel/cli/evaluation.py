@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -105,32 +106,26 @@ def _report(evaluation: EvaluationRecord, as_json: bool) -> None:
         click.echo(f"  {name:<{width}}  {'n/a' if value is None else f'{value:6.2f}':>6}")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _path_option(flag: str, help: str, *, required: bool = False) -> Callable[[F], F]:
+    """A folder or file option; existence is checked with a clear message in the command."""
+    return click.option(
+        flag, type=click.Path(path_type=Path), default=None, required=required, help=help
+    )
+
+
 @click.command("evaluate")
 @click.option("--model", default=None, help="Registered model name/id, HF folder or checkpoint.")
-@click.option(
-    "--predictions",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Instead of --model: a folder of predicted label PNGs (e.g. pseudo-labels).",
+@_path_option(
+    "--predictions", "Instead of --model: a folder of predicted label PNGs (e.g. pseudo-labels)."
 )
-@click.option(
-    "--images",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Images (with --model; not read with --predictions).",
+@_path_option("--images", "Images (with --model; not read with --predictions).")
+@_path_option(
+    "--labels", "Ground-truth label PNGs: ids of the classes, 255 ignored.", required=True
 )
-@click.option(
-    "--labels",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Ground-truth label PNGs: ids of the classes, 255 ignored.",
-)
-@click.option(
-    "--classes",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="labels.csv of the predicted classes (default: the model's id2label).",
-)
+@_path_option("--classes", "labels.csv of the predicted classes (default: the model's id2label).")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print only the figures as JSON (progress: stderr)."
 )

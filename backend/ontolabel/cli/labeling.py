@@ -7,7 +7,9 @@ process by the jobs runner; torch loads only inside the command so ``--help`` st
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,8 +69,30 @@ def _inline_mapping(extra_file: Path, mapping_file: Path) -> InlineMapping:
     )
 
 
-_OPTIONS = PseudoLabelOptions()
 _TTA = TTASettings()
+_NUMBER_FLAGS = {
+    "void_threshold": "--void-threshold",
+    "confidence_floor": "--confidence-floor",
+    "batch_size": "--batch-size",
+    "soft_top_k": "--soft-top-k",
+    "num_workers": "--workers",
+    "chunk_frames": "--chunk-frames",
+}
+
+
+def _contract_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The numeric ``PseudoLabelOptions`` as options: defaults and help from the contract."""
+    for name, flag in reversed(_NUMBER_FLAGS.items()):
+        field = PseudoLabelOptions.model_fields[name]
+        command = click.option(
+            flag,
+            name,
+            default=field.default,
+            show_default=True,
+            type=type(field.default),
+            help=field.description,
+        )(command)
+    return command
 
 
 @click.command("label")
@@ -96,30 +120,11 @@ _TTA = TTASettings()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--scales", default=",".join(f"{s:g}" for s in _TTA.scales), show_default=True)
 @click.option("--no-flip", is_flag=True, help="Skip the horizontal-flip views.")
-@click.option("--void-threshold", default=_OPTIONS.void_threshold, show_default=True, type=float)
-@click.option(
-    "--confidence-floor", default=_OPTIONS.confidence_floor, show_default=True, type=float
-)
-@click.option("--batch-size", default=_OPTIONS.batch_size, show_default=True, type=int)
+@_contract_options
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default=None, help="Default: cuda if present."
 )
 @click.option("--save-prediction", is_flag=True, help="Also write the argmax without priors.")
-@click.option(
-    "--soft-top-k",
-    default=_OPTIONS.soft_top_k,
-    show_default=True,
-    type=int,
-    help="Also write top-k probabilities.",
-)
-@click.option(
-    "--workers",
-    default=_OPTIONS.num_workers,
-    show_default=True,
-    type=int,
-    help="Frame-loading processes.",
-)
-@click.option("--chunk-frames", default=_OPTIONS.chunk_frames, show_default=True, type=int)
 @click.option(
     "--no-priors",
     is_flag=True,
@@ -137,16 +142,11 @@ def label(
     out: Path,
     scales: str,
     no_flip: bool,
-    void_threshold: float,
-    confidence_floor: float,
-    batch_size: int,
     device: str | None,
     save_prediction: bool,
-    soft_top_k: int,
-    workers: int,
-    chunk_frames: int,
     no_priors: bool,
     allow_pickle: bool,
+    **numbers: Any,
 ) -> None:
     """Pseudo-label extra frames: teacher TTA softmax constrained by the mapping, then argmax.
 
@@ -175,16 +175,7 @@ def label(
             labels_dir=str(labels.resolve()),
             mapping=MappingRef(inline=_inline_mapping(extra, mapping)),
             tta=TTASettings(scales=_scales(scales), flip=not no_flip),
-            options=PseudoLabelOptions(
-                void_threshold=void_threshold,
-                confidence_floor=confidence_floor,
-                batch_size=batch_size,
-                device=device,
-                save_prediction=save_prediction,
-                soft_top_k=soft_top_k,
-                num_workers=workers,
-                chunk_frames=chunk_frames,
-            ),
+            options=PseudoLabelOptions(device=device, save_prediction=save_prediction, **numbers),
             priors=not no_priors,
             output_dir=str(out),
         )

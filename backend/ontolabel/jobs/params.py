@@ -44,6 +44,16 @@ class Contract(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def exactly_one(self, *names: str) -> None:
+        """Refuse unless exactly one of the fields ``names`` is given (not None)."""
+        if sum(getattr(self, n) is not None for n in names) != 1:
+            raise ValueError(f"give exactly one of {', '.join(names)}")
+
+    def only_with(self, name: str, partner: str) -> None:
+        """Refuse ``name`` without ``partner``."""
+        if getattr(self, name) is not None and getattr(self, partner) is None:
+            raise ValueError(f"{name} goes with {partner}")
+
 
 # --- references ----------------------------------------------------------------------
 
@@ -64,10 +74,8 @@ class ModelRef(Contract):
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        if (self.id is None) == (self.path is None):
-            raise ValueError("give exactly one of id (a registered model) or path")
-        if self.kind is not None and self.path is None:
-            raise ValueError("kind goes with path; a registered model knows its kind")
+        self.exactly_one("id", "path")  # a registered model knows its kind
+        self.only_with("kind", "path")
         return self
 
 
@@ -99,10 +107,8 @@ class MappingRef(Contract):
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        if (self.mapping_id is None) == (self.inline is None):
-            raise ValueError("give exactly one of mapping_id (+ revision) or inline")
-        if self.revision is not None and self.mapping_id is None:
-            raise ValueError("revision goes with mapping_id")
+        self.exactly_one("mapping_id", "inline")
+        self.only_with("revision", "mapping_id")
         return self
 
 

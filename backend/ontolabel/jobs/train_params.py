@@ -163,9 +163,7 @@ class StudentModel(Contract):
 
     @model_validator(mode="after")
     def _one_start(self) -> Self:
-        starts = [self.preset is not None, self.init is not None, self.hub_id is not None]
-        if sum(starts) != 1:
-            raise ValueError("give one of preset, init (a model), or hub_id")
+        self.exactly_one("preset", "init", "hub_id")
         return self
 
 
@@ -226,8 +224,7 @@ class TrainParams(JobParams):
 
     @model_validator(mode="after")
     def _budget(self) -> Self:
-        if (self.epochs is None) == (self.steps is None):
-            raise ValueError("give exactly one of epochs or steps")
+        self.exactly_one("epochs", "steps")
         return self
 
 

@@ -30,7 +30,7 @@ export function DraftPreview(props: { mappingId: number; rows: Row[] }) {
       unwrap(
         api.POST("/api/previews/{model_key}/{frame_key}", {
           params: { path: { model_key: model.trim(), frame_key: frame.trim() } },
-          body: { mapping_id: props.mappingId, rows: props.rows, void_threshold: 0.5, confidence_floor: 0 },
+          body: { mapping_id: props.mappingId, rows: props.rows },
         }),
       ).then(
         (r) => mine === seq.current && (setResult(r), setError(undefined)),
