@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from ontolabel.api.app import create_app
 from ontolabel.cli.main import cli
 from ontolabel.core.config import Settings, get_settings
+from ontolabel.core.db import upgrade_database
 from PIL import Image
 
 from .conftest import EXTRA_CSV, MAPPING_CSV, SOURCE_NAMES, paper_teacher
@@ -198,6 +199,7 @@ def test_a_folder_label_wrote_under_the_output_root_can_be_evaluated_through_the
     assert labelled.exit_code == 0, labelled.output
     # when the API is asked to evaluate that folder against the extra labels
     settings = Settings(home=home, data_roots=str(labels.parent))
+    upgrade_database(settings.sqlalchemy_url)
     params = {"predictions_dir": str(out), "labels_dir": str(labels), "class_ids": [0, 1, 2, 3, 4]}
     app = create_app(settings)
     with TestClient(app) as client:
