@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,9 @@ import pytest
 from ontolabel.jobs.train_params import AugmentOverrides
 from ontolabel_worker.ml.training.data import TrainSource, WeightedSourceSampler
 from ontolabel_worker.ml.training.launch import (
+    CANCEL_FILE,
     PROGRESS_FILE,
+    ProgressFile,
     ProgressTail,
     run_from_json,
     run_in_processes,
@@ -84,3 +87,20 @@ def test_two_cpu_processes_train_disjoint_shards_and_only_the_main_one_writes(
         halves = [np.bincount(drawn[rank::2], minlength=2) for rank in (0, 1)]
         assert metrics.draws != {"src": 2 * halves[0][0], "extra": 2 * halves[0][1]}
     assert hooks.epochs == result.history
+
+
+def test_launched_processes_stop_on_the_cancel_file_or_when_the_parent_is_gone(
+    tmp_path: Path,
+) -> None:
+    # given the hooks of a process whose parent lives, and those of one whose parent died
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alive = ProgressFile(tmp_path, parent_pid=os.getpid())
+    orphan = ProgressFile(tmp_path, parent_pid=gone.pid)
+    # then only the orphan stops, until the parent creates the cancel file
+    assert not alive.is_cancelled() and orphan.is_cancelled()
+    (tmp_path / CANCEL_FILE).touch()
+    assert alive.is_cancelled()

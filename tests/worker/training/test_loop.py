@@ -149,3 +149,21 @@ def test_max_seconds_ends_the_run_as_finished_with_its_last_epoch_scored(tmp_pat
     assert result.history[-1].steps == result.steps
     assert result.history[-1].fitness is not None and result.best_dir is not None
     assert {m.phase for m in result.history} == {"train"}
+
+
+def test_tensorboard_gets_the_loss_rates_and_validation_curves(tmp_path: Path) -> None:
+    # given a run of 3 epochs x 4 steps with a validation set
+    src = colour_frames(tmp_path / "src", 16)
+    run = run_of(tmp_path / "out", [TrainSource("src", src)], [("src-val", src[:2])], epochs=3)
+    # when it trains
+    train(run)
+    # then its event file holds the loss every 10 steps and the per-epoch curves
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "out" / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "lr/decoder", "val/src-val/miou", "val/fitness"} <= tags
+    assert {f"val/src-val/class_iou/{name}" for name in NAMES} & tags
+    assert [e.step for e in events.Scalars("train/loss")] == [10]
+    assert [e.step for e in events.Scalars("val/fitness")] == [4, 8, 12]
