@@ -212,6 +212,7 @@ class _Trainer:
                 optimizer.load_state_dict(state["optimizer"])
                 schedule.load_state_dict(state["scheduler"])
                 state = None
+            self.rates = group_rates(optimizer)
             outcome = self._run_phase(optimizer, schedule)
             if outcome == "cancelled":
                 return self._result("cancelled")
@@ -242,7 +243,6 @@ class _Trainer:
             schedule = build_schedule(
                 optim, optimizer, self.plan.train_steps, min(warmup, self.plan.train_steps)
             )
-        self.rates = group_rates(optimizer)
         return self.accelerator.prepare(optimizer), schedule
 
     def _budget(self) -> tuple[int, int]:
