@@ -55,14 +55,14 @@ def cpu_throughput(frames: int, size: tuple[int, int], scales: tuple[float, ...]
     from ontolabel_worker.ml.data import pair_frames
     from ontolabel_worker.ml.models import ModelSpec, load_model
     from ontolabel_worker.ml.pipeline import LabelOptions, label_frames
-    from ontolabel_worker.ml.train import segformer_config
+    from ontolabel_worker.ml.training.student import segformer_config
     from ontolabel_worker.ml.tta import TTAConfig
     from transformers import SegformerForSemanticSegmentation
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         torch.manual_seed(0)
-        SegformerForSemanticSegmentation(segformer_config(NAMES19, "tiny")).save_pretrained(  # type: ignore[arg-type]
+        SegformerForSemanticSegmentation(segformer_config(NAMES19, "tiny")).save_pretrained(
             root / "model"
         )
         model = load_model(ModelSpec("hf_dir", str(root / "model")))

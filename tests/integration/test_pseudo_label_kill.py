@@ -123,11 +123,11 @@ def _install_extra_dataset(settings: Settings) -> DemoInputs:
 def _tiny_segformer(path: Path, names: list[str]) -> Path:
     """A nano SegFormer with random weights whose ``id2label`` is ``names`` in order."""
     import torch
-    from ontolabel_worker.ml.train import segformer_config
+    from ontolabel_worker.ml.training.student import segformer_config
     from transformers import SegformerForSemanticSegmentation
 
     torch.manual_seed(0)
-    model = SegformerForSemanticSegmentation(segformer_config(names, "nano"))  # type: ignore[arg-type]
+    model = SegformerForSemanticSegmentation(segformer_config(names, "nano"))
     model.save_pretrained(path)
     return path
 

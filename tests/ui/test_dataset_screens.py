@@ -102,9 +102,9 @@ def test_the_preview_runs_the_teacher_on_a_frame_whose_output_is_not_cached(
 def _tiny_teacher(path: Path, names: list[str]) -> Path:
     """A nano SegFormer with random weights whose ``id2label`` is ``names``, saved."""
     import torch
-    from ontolabel_worker.ml.train import segformer_config
+    from ontolabel_worker.ml.training.student import segformer_config
     from transformers import SegformerForSemanticSegmentation
 
     torch.manual_seed(0)
-    SegformerForSemanticSegmentation(segformer_config(names, "nano")).save_pretrained(path)  # type: ignore[arg-type]
+    SegformerForSemanticSegmentation(segformer_config(names, "nano")).save_pretrained(path)
     return path

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 if TYPE_CHECKING:
-    from transformers import Mask2FormerConfig, Mask2FormerForUniversalSegmentation
+    from transformers import Mask2FormerForUniversalSegmentation
 
 SOURCE_NAMES = ["road", "building", "vegetation", "sky", "person"]
 EXTRA_CSV = (
@@ -32,45 +32,19 @@ MAPPING_CSV = (
 def segformer_dir(path: Path, names: list[str], seed: int = 0) -> Path:
     """A nano SegFormer naming ``names``, saved with save_pretrained."""
     import torch
-    from ontolabel_worker.ml.train import segformer_config
+    from ontolabel_worker.ml.training.student import segformer_config
     from transformers import SegformerForSemanticSegmentation
 
     torch.manual_seed(seed)
-    model = SegformerForSemanticSegmentation(segformer_config(names, "nano"))  # type: ignore[arg-type]
+    model = SegformerForSemanticSegmentation(segformer_config(names, "nano"))
     model.save_pretrained(path)
     return path
-
-
-def mask2former_config(names: list[str]) -> Mask2FormerConfig:
-    """A Mask2Former config naming ``names``, with a 1-layer-per-stage tiny Swin backbone."""
-    from transformers import Mask2FormerConfig, SwinConfig
-
-    # transformers' stubs miss the PretrainedConfig kwargs: pass them as a dict
-    common: dict[str, Any] = {"out_features": ["stage1", "stage2", "stage3", "stage4"]}
-    swin = SwinConfig(
-        embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], window_size=4, **common
-    )
-    labels: dict[str, Any] = {"num_labels": len(names)}
-    return Mask2FormerConfig(
-        backbone_config=swin,
-        **labels,
-        hidden_dim=32,
-        mask_feature_size=32,
-        feature_size=32,
-        num_queries=8,
-        encoder_layers=1,
-        decoder_layers=2,
-        encoder_feedforward_dim=64,
-        dim_feedforward=64,
-        num_attention_heads=2,
-        id2label=dict(enumerate(names)),
-        label2id={n: i for i, n in enumerate(names)},
-    )
 
 
 def mask2former_dir(path: Path, names: list[str], seed: int = 0) -> Path:
     """A tiny Mask2Former naming ``names``, saved with save_pretrained."""
     import torch
+    from ontolabel_worker.ml.training.student import mask2former_config
     from transformers import Mask2FormerForUniversalSegmentation
 
     torch.manual_seed(seed)
@@ -111,6 +85,7 @@ def paper_teacher(
     the validation figures as tensors; ``extra`` adds entries (e.g. something untrusted).
     """
     import torch
+    from ontolabel_worker.ml.training.student import mask2former_config
     from torch.optim.lr_scheduler import LambdaLR, MultiStepLR, SequentialLR
     from transformers import Mask2FormerForUniversalSegmentation
 

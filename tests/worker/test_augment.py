@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
+from ontolabel.jobs.train_params import AugmentOverrides, AugmentSettings
 from ontolabel_worker.ml.augment import (
     AugmentationConfig,
     RandomScaledCrop,
@@ -24,6 +27,11 @@ GEOMETRY_ONLY = {
     "blur_prob": 0.0,
     "noise_prob": 0.0,
 }
+
+
+def contract(crop: int | tuple[int, int]) -> AugmentationConfig:
+    """The contract's default augmentation at output size ``crop``."""
+    return AugmentationConfig.from_settings(AugmentSettings(), {"crop": crop})
 
 
 def blocks(height: int, width: int, ids: tuple[int, ...] = (1, 2, 3, 4, 5)) -> torch.Tensor:
@@ -64,7 +72,7 @@ def test_image_and_mask_stay_aligned_through_crop_flip_and_shear(
     shear: tuple[int, int], border: int
 ) -> None:
     # given a frame whose pixels name their own class, and geometry only (crop, flip, shear)
-    config = with_overrides(AugmentationConfig(crop=64), {**GEOMETRY_ONLY, "shear": shear})
+    config = with_overrides(contract(64), {**GEOMETRY_ONLY, "shear": shear})
     augment = build_augmentation(config)
     image, mask = painted(blocks(96, 128))
     torch.manual_seed(0)
@@ -80,9 +88,7 @@ def test_image_and_mask_stay_aligned_through_crop_flip_and_shear(
 
 def test_a_crop_larger_than_the_image_pads_labels_with_255_and_the_image_with_gray() -> None:
     # given a 40x40 frame with no 0 label, and a crop window that must exceed it
-    config = with_overrides(
-        AugmentationConfig(crop=64), {**GEOMETRY_ONLY, "min_crop_size": 64, "shear": (0, 0)}
-    )
+    config = with_overrides(contract(64), {**GEOMETRY_ONLY, "min_crop_size": 64, "shear": (0, 0)})
     image, mask = painted(blocks(40, 40, ids=(1, 2)))
     torch.manual_seed(1)
     for _ in range(20):
@@ -97,7 +103,7 @@ def test_a_crop_larger_than_the_image_pads_labels_with_255_and_the_image_with_gr
 
 def test_shear_fills_the_exposed_corners_with_255_never_0() -> None:
     # given a frame larger than the crop, no 0 label, and a strong shear
-    config = with_overrides(AugmentationConfig(crop=64), {**GEOMETRY_ONLY, "shear": (20, 30)})
+    config = with_overrides(contract(64), {**GEOMETRY_ONLY, "shear": (20, 30)})
     image, mask = painted(blocks(200, 200, ids=(1, 2, 3)))
     torch.manual_seed(2)
     # when it is augmented
@@ -111,9 +117,7 @@ def test_shear_fills_the_exposed_corners_with_255_never_0() -> None:
 def test_labels_resample_nearest_with_every_transform_on() -> None:
     # given per-pixel random labels (any blending would invent new ids) and every
     # photometric transform forced on
-    config = with_overrides(
-        AugmentationConfig(crop=48), {"blur_prob": 1.0, "noise_prob": 1.0, "shear": (-10, 10)}
-    )
+    config = with_overrides(contract(48), {"blur_prob": 1.0, "noise_prob": 1.0, "shear": (-10, 10)})
     generator = torch.Generator().manual_seed(3)
     ids = torch.tensor([3, 7, 200])
     label = ids[torch.randint(0, 3, (70, 90), generator=generator)]
@@ -135,7 +139,7 @@ def test_outputs_have_the_crop_size_whatever_the_input(
     image = tv_tensors.Image(torch.randint(0, 256, (3, *size), dtype=torch.uint8))
     mask = tv_tensors.Mask(blocks(*size).to(torch.uint8))
     # when they are augmented
-    out_image, out_mask = build_augmentation(AugmentationConfig(crop=crop))(image, mask)
+    out_image, out_mask = build_augmentation(contract(crop))(image, mask)
     # then both have the crop's size (so batches stack) and keep their types and dtypes
     height, width = (crop, crop) if isinstance(crop, int) else crop
     assert out_image.shape == (3, height, width) and out_image.dtype == torch.uint8
@@ -158,7 +162,7 @@ def test_the_crop_window_spans_the_documented_widths(
     settings: dict[str, int], size: tuple[int, int], widths: tuple[int, int]
 ) -> None:
     # given a crop with a 1:2 output and a frame of ``size``
-    crop = RandomScaledCrop(with_overrides(AugmentationConfig(crop=(100, 200)), settings))
+    crop = RandomScaledCrop(with_overrides(contract((100, 200)), settings))
     frame = tv_tensors.Image(torch.zeros(3, *size, dtype=torch.uint8))
     torch.manual_seed(4)
     # when windows are drawn
@@ -171,7 +175,7 @@ def test_the_crop_window_spans_the_documented_widths(
 
 def test_overrides_merge_per_dataset_and_refuse_unknown_keys() -> None:
     # given the base settings and the paper's tas500 override (YAML gives lists)
-    base = AugmentationConfig(crop=128)
+    base = contract(128)
     # when they are merged
     tas500 = with_overrides(base, {"max_crop_scale": 0.66, "min_crop_scale": 0.33})
     jitter = with_overrides(base, {"brightness": [0.9, 1.1], "crop": [64, 96]})
@@ -188,7 +192,7 @@ def test_overrides_merge_per_dataset_and_refuse_unknown_keys() -> None:
 
 def test_same_seed_same_augmentation() -> None:
     # given one frame and one augmentation
-    augment = build_augmentation(AugmentationConfig(crop=64))
+    augment = build_augmentation(contract(64))
     image, mask = painted(blocks(96, 128))
 
     def run(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -200,3 +204,16 @@ def test_same_seed_same_augmentation() -> None:
     # then the same seed repeats it exactly and another seed differs
     assert torch.equal(first[0], again[0]) and torch.equal(first[1], again[1])
     assert not torch.equal(first[0], other[0])
+
+
+def test_settings_come_from_the_contract_and_a_datasets_overrides_apply_over_them() -> None:
+    # given the job's settings with one change and a dataset's overrides (tas500's scales)
+    settings = AugmentSettings(crop=96, flip=0.25)
+    tas500 = AugmentOverrides(min_crop_scale=0.33, max_crop_scale=0.66)
+    # when the dataset's augmentation is built
+    config = AugmentationConfig.from_settings(settings, tas500)
+    # then every value is the contract's, except the job's change and the dataset's own
+    expected = {**AugmentSettings().model_dump(), "crop": 96, "flip": 0.25}
+    expected |= {"min_crop_scale": 0.33, "max_crop_scale": 0.66}
+    assert dataclasses.asdict(config) == expected
+    assert AugmentationConfig.from_settings(settings).min_crop_scale == 0.67

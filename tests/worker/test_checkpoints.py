@@ -12,9 +12,10 @@ import pytest
 import torch
 from ontolabel.errors import InvalidInput
 from ontolabel_worker.ml.models import ModelSpec, load_model
+from ontolabel_worker.ml.training.student import mask2former_config
 from safetensors.torch import save_file
 
-from .conftest import SOURCE_NAMES, mask2former_config, paper_teacher
+from .conftest import SOURCE_NAMES, paper_teacher
 
 
 def _checkpoint_parts(folder: Path) -> tuple[dict[str, object], dict[str, torch.Tensor]]:

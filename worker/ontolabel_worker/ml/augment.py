@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 from ontolabel.domain.taxonomy import VOID_ID
+from ontolabel.jobs.train_params import AugmentOverrides, AugmentSettings
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import InterpolationMode
@@ -32,7 +33,8 @@ BLUR_KERNEL = 19
 @dataclass(frozen=True)
 class AugmentationConfig:
     """The paper's augmentation settings; names follow its ``config.yaml`` so its
-    per-dataset overrides merge unchanged (``affine.shear`` is ``shear`` here).
+    per-dataset overrides merge unchanged (``affine.shear`` is ``shear`` here). Built by
+    ``from_settings`` from the job contract's ``AugmentSettings``, which holds the defaults.
 
     The crop window, in frame pixels: its width is a whole number drawn uniformly from
     ``[lowest, highest]``, ``highest = min(max_crop_scale * longest frame side,
@@ -48,29 +50,44 @@ class AugmentationConfig:
     ``crop``.
     """
 
-    crop: int | tuple[int, int] = 512
+    crop: int | tuple[int, int]
     """Output size, a side or (height, width): every sample has it, so batches stack."""
-    min_crop_size: int = 64
+    min_crop_size: int
     """The paper uses 240, which binds only on frames whose longest side is under ~380 px
-    and there pads the frame instead of cropping it; 64 keeps the paper's windows on its
-    frames and still crops a 128 px demo frame."""
-    max_crop_size: int = 14_400
-    min_crop_scale: float = 0.67
-    max_crop_scale: float = 0.95
-    flip: float = 0.5
+    and there pads the frame instead of cropping it; the contract's 64 keeps the paper's
+    windows on its frames and still crops a 128 px demo frame."""
+    max_crop_size: int
+    min_crop_scale: float
+    max_crop_scale: float
+    flip: float
     """Probability of a horizontal flip."""
-    brightness: tuple[float, float] = (0.85, 1.15)
-    contrast: tuple[float, float] = (0.85, 1.15)
-    saturation: tuple[float, float] = (0.85, 1.15)
-    hue_shift: tuple[float, float] = (-3.0, 3.0)
+    brightness: tuple[float, float]
+    contrast: tuple[float, float]
+    saturation: tuple[float, float]
+    hue_shift: tuple[float, float]
     """Degrees on the colour wheel. (The reference adds these values to OpenCV's uint8
     hue, 180 units per turn, so its ±3 turns the hue by ±6°.)"""
-    blur_prob: float = 0.005
-    gaussian_noise: float = 0.01
+    blur_prob: float
+    gaussian_noise: float
     """Noise sigma as a fraction of the value range (2.55 on uint8)."""
-    noise_prob: float = 0.0025
-    shear: tuple[float, float] = (-2.0, 2.0)
+    noise_prob: float
+    shear: tuple[float, float]
     """Horizontal shear range in degrees."""
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: AugmentSettings,
+        overrides: AugmentOverrides | Mapping[str, Any] | None = None,
+    ) -> AugmentationConfig:
+        """The job's settings (the contract holds the defaults), then a dataset's overrides
+        (its ``AugmentOverrides``, or a mapping as in the paper's ``config.yaml``)."""
+        config = cls(**settings.model_dump())
+        if overrides is None:
+            return config
+        if isinstance(overrides, AugmentOverrides):
+            overrides = overrides.model_dump(exclude_none=True)
+        return with_overrides(config, overrides)
 
     def __post_init__(self) -> None:
         checks = {

@@ -1,12 +1,10 @@
-"""A minimal student trainer: SegFormer on (image, label) pairs, cross-entropy ignoring 255.
+"""The first, minimal trainer: a from-scratch SegFormer at a constant rate, saved once.
 
-Enough to make a demo teacher on CPU in minutes; the saved folder carries ``id2label`` so
-it loads through the same path as any Hugging Face teacher.
+Kept only while the ``train`` job kind still calls it; ``ml.training`` replaces it.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -20,19 +18,14 @@ import torch.nn.functional as F
 from ontolabel.domain.taxonomy import VOID_ID
 
 from ontolabel_worker.ml.data import FramePair, read_image, read_label
-from ontolabel_worker.ml.models import IMAGENET_MEAN, IMAGENET_STD
-
-SIZES: dict[str, dict[str, list[int]]] = {
-    # hidden sizes / depths / heads per stage
-    "nano": {"hidden_sizes": [8, 16], "depths": [1, 1], "heads": [1, 1]},
-    "tiny": {"hidden_sizes": [16, 32, 64, 128], "depths": [1, 1, 1, 1], "heads": [1, 1, 2, 4]},
-    "b0": {"hidden_sizes": [32, 64, 160, 256], "depths": [2, 2, 2, 2], "heads": [1, 2, 5, 8]},
-}
+from ontolabel_worker.ml.models import IMAGENET_MEAN, IMAGENET_STD, SegmentationModel
+from ontolabel_worker.ml.training.data import channel_lookup
+from ontolabel_worker.ml.training.student import save_student, segformer_config
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How long and how to train; sizes as in ``SIZES``."""
+    """How long and how to train; sizes as in ``student.SEGFORMER_SIZES``."""
 
     size: str = "tiny"
     steps: int = 200
@@ -43,48 +36,6 @@ class TrainConfig:
     device: str = "cpu"
     max_seconds: float | None = None
     """Stop early once this much wall time has passed (demo budgets)."""
-
-
-def segformer_config(class_names: Sequence[str], size: str = "tiny") -> object:
-    """A randomly initialisable SegFormer config naming ``class_names`` in order."""
-    from transformers import SegformerConfig
-
-    preset = SIZES[size]
-    stages = len(preset["hidden_sizes"])
-    kwargs: dict[str, Any] = dict(
-        num_channels=3,
-        num_encoder_blocks=stages,
-        depths=preset["depths"],
-        sr_ratios=[8, 4, 2, 1][-stages:] if stages == 4 else [2, 1],
-        hidden_sizes=preset["hidden_sizes"],
-        patch_sizes=[7, 3, 3, 3][:stages],
-        strides=[4, 2, 2, 2][:stages],
-        num_attention_heads=preset["heads"],
-        mlp_ratios=[4] * stages,
-        decoder_hidden_size=max(16, preset["hidden_sizes"][-1]),
-        num_labels=len(class_names),
-        id2label=dict(enumerate(class_names)),
-        label2id={name: i for i, name in enumerate(class_names)},
-        semantic_loss_ignore_index=VOID_ID,
-    )
-    return SegformerConfig(**kwargs)
-
-
-def save_student(network: torch.nn.Module, out_dir: Path, extra: dict[str, object]) -> None:
-    """``save_pretrained`` plus the normalisation and the training record."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    network.save_pretrained(out_dir)  # type: ignore[operator]
-    processor = {"image_mean": list(IMAGENET_MEAN), "image_std": list(IMAGENET_STD)}
-    (out_dir / "preprocessor_config.json").write_text(json.dumps(processor))
-    (out_dir / "ontolabel_training.json").write_text(json.dumps(extra, indent=1))
-
-
-def _channel_lookup(source_ids: Sequence[int]) -> np.ndarray:
-    """Label id → channel index; everything else → 255 (ignored by the loss)."""
-    lookup = np.full(65536, VOID_ID, dtype=np.int64)
-    for channel, class_id in enumerate(source_ids):
-        lookup[class_id] = channel
-    return lookup
 
 
 def _sample(
@@ -124,11 +75,11 @@ def train_student(
         raise ValueError("no (image, label) pairs to train on")
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
-    network: Any = SegformerForSemanticSegmentation(segformer_config(class_names, config.size))  # type: ignore[arg-type]
+    network: Any = SegformerForSemanticSegmentation(segformer_config(class_names, config.size))
     network.to(config.device)
     network.train()
     optimiser = torch.optim.AdamW(network.parameters(), lr=config.learning_rate)
-    lookup = _channel_lookup(source_ids)
+    lookup = channel_lookup(source_ids)
     mean = torch.tensor(IMAGENET_MEAN, device=config.device).view(1, 3, 1, 1) * 255
     std = torch.tensor(IMAGENET_STD, device=config.device).view(1, 3, 1, 1) * 255
     started, loss_value, step = time.monotonic(), float("nan"), 0
@@ -160,5 +111,5 @@ def train_student(
         "config": asdict(config),
     }
     network.eval()
-    save_student(network.cpu(), out_dir, summary)
+    save_student(SegmentationModel(network.cpu(), "semantic", list(class_names)), out_dir, summary)
     return summary
