@@ -132,6 +132,18 @@ def test_the_rounds_table_shows_students_with_and_without_priors_and_starts_the_
     )
     shot(page, "34-new-job-pseudo-label")
 
+    # when: a nested option is out of range, and its group folded again before submitting
+    options = page.locator("summary", has_text="Options")
+    options.click()
+    _field(page, "options.void_threshold").fill("3")
+    options.click()
+    page.get_by_role("button", name="Queue job").click()
+    # then: the group unfolds at the refused field
+    expect(_field(page, "options.void_threshold")).to_be_visible()
+    expect(_field(page, "options.void_threshold")).to_have_attribute("aria-invalid", "true")
+    refused = page.locator('[data-field="options.void_threshold"] .field-error')
+    expect(refused).to_have_text("Input should be less than or equal to 1")
+
 
 def test_models_name_the_job_that_trained_them_whose_page_has_curves_or_says_none_yet(
     page: Any, api: httpx.Client, ui_home: Path

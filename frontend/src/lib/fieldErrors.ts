@@ -8,7 +8,7 @@ export type FieldErrors = Map<string, string[]>;
  * client sent them, with the union's tag in front (`pseudo_label.params.tta.scales[0]`);
  * older and other forms (`body.train.params.data.0.weight`, `params.model.id`) read the same.
  */
-export function formPath(field: string): string | undefined {
+function formPath(field: string): string | undefined {
   const parts = field.replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean);
   const at = parts.indexOf("params");
   return at < 0 ? undefined : parts.slice(at + 1).join(".");

@@ -53,7 +53,7 @@ export interface FieldSpec {
 const REF = "#/components/schemas/";
 
 /** `schema` with its `$ref` followed; the referring side's keys (description, default) win. */
-export function deref(schema: JsonSchema, defs: Record<string, JsonSchema>): JsonSchema {
+function deref(schema: JsonSchema, defs: Record<string, JsonSchema>): JsonSchema {
   if (!schema.$ref) return schema;
   const { $ref, ...own } = schema;
   const target = defs[$ref.replace(REF, "")];

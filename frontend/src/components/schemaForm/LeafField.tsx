@@ -24,8 +24,10 @@ export function LeafField(props: FieldProps) {
   else {
     const item = spec.widget === "list" ? itemSchema(spec.schema, defs) : undefined;
     const format = textFormats(spec.widget, item?.type);
-    takes = format.takes(spec.schema);
-    input = <TextInput {...common} format={format} multiline={spec.widget === "json"} placeholder={spec.default != null ? "default" : optional ? "unset" : "required"} />;
+    takes = format.takes(spec);
+    const inputMode = spec.widget === "integer" ? "numeric" : spec.widget === "number" ? "decimal" : undefined;
+    const placeholder = spec.default != null ? "default" : optional ? "unset" : "required";
+    input = <TextInput {...common} format={format} multiline={spec.widget === "json"} placeholder={placeholder} inputMode={inputMode} />;
   }
   const help = helpText(spec, takes);
   return (

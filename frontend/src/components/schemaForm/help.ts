@@ -4,7 +4,7 @@ import type { FieldSpec, JsonSchema } from "../../lib/jsonSchema";
 const TECHNICAL = 2 ** 31 - 1;
 
 /** Bounds as a person reads them: "0 – 1", "> 0", "≤ 64". */
-export function bounds(s: JsonSchema): string {
+function bounds(s: JsonSchema): string {
   const max = s.maximum !== undefined && s.maximum < TECHNICAL ? s.maximum : undefined;
   if (s.minimum !== undefined && max !== undefined) return `${s.minimum} – ${max}`;
   const low = s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined ? `≥ ${s.minimum}` : "";

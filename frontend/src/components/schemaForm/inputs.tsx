@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import type { Json, JsonSchema, Widget } from "../../lib/jsonSchema";
+import type { FieldSpec, Json, Widget } from "../../lib/jsonSchema";
 import type { Choice } from "./context";
 
 interface InputProps {
@@ -15,7 +15,8 @@ interface InputProps {
 export interface TextFormat {
   parse: (text: string) => Json | undefined;
   format: (value: Json | undefined) => string;
-  takes: (schema: JsonSchema) => string | undefined;
+  /** What the box takes, for the help line ("integers, comma-separated"). */
+  takes: (spec: FieldSpec) => string | undefined;
 }
 
 // A number that does not parse is sent as typed: the API's message says what is wrong.
@@ -28,8 +29,8 @@ export function textFormats(widget: Widget, itemType?: string): TextFormat {
     return {
       parse: (t) => (blank(t) ? undefined : t.split(",").map((s) => s.trim()).filter(Boolean).map(scalar(itemType))),
       format: (v) => (Array.isArray(v) ? v.join(", ") : v == null ? "" : String(v)),
-      takes: (s) => {
-        const n = s.prefixItems?.length;
+      takes: (spec) => {
+        const n = spec.schema.prefixItems?.length;
         return n ? `${n} ${itemType}s, comma-separated` : `${itemType}s, comma-separated`;
       },
     };
@@ -50,7 +51,7 @@ export function textFormats(widget: Widget, itemType?: string): TextFormat {
     parse: (t) => (blank(t) ? undefined : scalar(widget)(widget === "string" ? t : t.trim())),
     format: (v) => (v == null ? "" : String(v)),
     // A pattern is for the server; the description says it in words when there is one.
-    takes: (s) => (s.pattern && !s.description ? `matching ${s.pattern}` : undefined),
+    takes: (spec) => (spec.schema.pattern && !spec.description ? `matching ${spec.schema.pattern}` : undefined),
   };
 }
 
@@ -60,7 +61,7 @@ const same = (a: Json | undefined, b: Json | undefined) => JSON.stringify(a) ===
  * A text box for numbers, strings, comma lists or JSON. It keeps what is typed ("0." while
  * typing 0.5) and reports each parsed value at once, so a submit sees the latest input.
  */
-export function TextInput(props: InputProps & { format: TextFormat; multiline?: boolean; placeholder?: string }) {
+export function TextInput(props: InputProps & { format: TextFormat; multiline?: boolean; placeholder?: string; inputMode?: "numeric" | "decimal" }) {
   const { parse, format } = props.format;
   const [text, setText] = useState(() => format(props.value));
   useEffect(() => {
@@ -73,6 +74,7 @@ export function TextInput(props: InputProps & { format: TextFormat; multiline?: 
     class: "input",
     "aria-invalid": props.invalid,
     placeholder: props.placeholder,
+    inputMode: props.inputMode,
     value: text,
     onInput: (e: Event) => {
       const t = (e.target as HTMLInputElement).value;

@@ -7,7 +7,7 @@ import { useQuery } from "../../lib/useQuery";
 import { JobStatus } from "../jobs/JobStatus";
 import { useNames } from "../models/useNames";
 import { type Round, rounds, type Student } from "./rounds";
-import { useLatestEvaluations } from "./useLatestMiou";
+import { useLatestEvaluations } from "./useLatestEvaluations";
 
 type Latest = Map<number, Schemas["EvaluationRead"] | undefined>;
 

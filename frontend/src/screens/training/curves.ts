@@ -36,7 +36,7 @@ export const fineTuneStart = (epochs: EpochRead[]) => epochs.find((e) => e.phase
 export function lineOption(curves: Curve[], opts: { y: string; log?: boolean; mark?: number }): ChartOption {
   return {
     animation: false,
-    grid: { left: 56, right: 16, top: 36, bottom: 36 },
+    grid: { left: 56, right: 16, top: 60, bottom: 36 },
     legend: { type: "scroll", top: 0 },
     tooltip: { trigger: "axis" },
     xAxis: { type: "value", name: "epoch", nameLocation: "middle", nameGap: 24, minInterval: 1 },

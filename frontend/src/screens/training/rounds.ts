@@ -23,13 +23,13 @@ export interface Round {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The pseudo_label jobs a train job learns from: its `params.data[].pseudo_label_job`. */
-export function labelJobsOf(train: Job): number[] {
+function labelJobsOf(train: Job): number[] {
   const data = train.params.data;
   if (!Array.isArray(data)) return [];
   return data.flatMap((d) => (isRecord(d) && typeof d.pseudo_label_job === "number" ? [d.pseudo_label_job] : []));
 }
 
-export const modelOf = (job: Job): number | undefined => (typeof job.outputs.model_id === "number" ? job.outputs.model_id : undefined);
+const modelOf = (job: Job): number | undefined => (typeof job.outputs.model_id === "number" ? job.outputs.model_id : undefined);
 
 /** Rounds by teacher, earliest round first. */
 export function rounds(trainJobs: Job[], labelJobs: Job[]): Round[] {
