@@ -70,7 +70,12 @@ def test_an_evaluation_shows_iou_bars_and_a_confusion_heatmap_with_names_as_text
     evaluation = seed_evaluation(factory, ["road", XSS, "sky"], 0.8)
     other = seed_evaluation(factory, ["road", XSS, "sky"], 0.6)
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     # when
     page.goto(f"/#/evaluations/{evaluation['id']}")
     # then: both charts draw, the name is text in the table and in the chart's tooltip
