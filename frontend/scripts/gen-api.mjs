@@ -1,6 +1,6 @@
 // Regenerates the typed API client's types from the backend's OpenAPI schema.
 // Dumps the schema with the project's Python (no server needed), then runs openapi-typescript.
-// Both outputs are committed so `npm run build` never needs Python.
+// Every output is committed so `npm run build` never needs Python.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -40,3 +40,28 @@ writeFileSync(
       .join("") +
     "};\n",
 );
+
+// Each kind's params schema with every component it reaches, for the forms built from them
+// (SchemaForm): `$ref`s keep their OpenAPI form and resolve within `schemas`.
+const components = JSON.parse(schema).components.schemas;
+const refName = (ref) => ref.replace("#/components/schemas/", "");
+function closure(name, into = {}) {
+  if (name in into) return into;
+  into[name] = components[name];
+  JSON.stringify(components[name], (key, value) => {
+    if (key === "$ref" && typeof value === "string") closure(refName(value), into);
+    return value;
+  });
+  return into;
+}
+const jobSchemas = {};
+for (const kind of kinds) {
+  const create = components[refName(body.schema.discriminator.mapping[kind])];
+  const root = refName(create.properties.params.$ref);
+  const reached = closure(root);
+  jobSchemas[kind] = {
+    root,
+    schemas: Object.fromEntries(Object.keys(reached).sort().map((k) => [k, reached[k]])),
+  };
+}
+writeFileSync(resolve(frontend, "src/api/jobSchemas.json"), JSON.stringify(jobSchemas, null, 2) + "\n");

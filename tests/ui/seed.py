@@ -9,7 +9,14 @@ from typing import Any
 
 import httpx
 import numpy as np
+from ontolabel.core.config import Settings
+from ontolabel.core.db import session_scope
+from ontolabel.jobs import repository as jobs
+from ontolabel.jobs.runner import session_factory_for
+from ontolabel.models.repository import add_evaluation
+from ontolabel.models.tables import EvaluationRecord
 from PIL import Image
+from sqlalchemy.orm import Session, sessionmaker
 
 FINAL = {"succeeded", "failed", "cancelled"}
 
@@ -145,3 +152,120 @@ def seed_dataset(api: httpx.Client, data_root: Path, taxonomy: str) -> dict[str,
         time.sleep(0.1)
     assert job["status"] == "succeeded", job
     return {"dataset": dataset, "frames": count}
+
+
+# -- training rounds and evaluations ------------------------------------------------------
+# Rows a GPU worker's jobs leave, written through the repositories into the UI server's
+# database (its home): the UI tests read them, they need not spend minutes making them.
+
+
+def home_sessions(home: Path) -> sessionmaker[Session]:
+    """Sessions on the database of the UI server whose ``ONTOLABEL_HOME`` is ``home``."""
+    return session_factory_for(Settings(home=home, database_url=None))
+
+
+def finished_job(
+    factory: sessionmaker[Session], kind: str, params: dict[str, Any], outputs: dict[str, Any]
+) -> int:
+    """A job row that has succeeded (written in one transaction: no runner sees it queued)."""
+    with session_scope(factory) as session:
+        job = jobs.add_job(session, kind, params, "alice")
+        jobs.finalize_job(session, job.id, "succeeded", outputs=outputs)
+        return job.id
+
+
+def confusion_for(classes: int, quality: float, pixels: int = 10_000) -> list[list[int]]:
+    """A ``classes x (classes + 1)`` confusion matrix: about ``quality`` of each row on the
+    diagonal (a little less for each later class), the rest spread over the next class and
+    the ignore column."""
+    rows = []
+    for truth in range(classes):
+        share = max(0.05, quality - 0.04 * truth)
+        row = [0] * (classes + 1)
+        row[truth] = int(pixels * share)
+        row[(truth + 1) % classes] += int(pixels * (1 - share) * 0.8)
+        row[classes] = pixels - sum(row)
+        rows.append(row)
+    return rows
+
+
+def seed_evaluation(
+    factory: sessionmaker[Session],
+    class_names: list[str],
+    quality: float,
+    model_id: int | None = None,
+    job_id: int | None = None,
+) -> dict[str, Any]:
+    """An evaluation as the ``evaluate`` kind stores it, IoU computed from its matrix."""
+    matrix = np.asarray(confusion_for(len(class_names), quality), dtype=np.float64)
+    n = len(class_names)
+    tp = np.diag(matrix[:, :n])
+    iou = tp / (matrix.sum(1) + matrix[:, :n].sum(0) - tp)
+    with session_scope(factory) as session:
+        record = add_evaluation(
+            session,
+            EvaluationRecord(
+                job_id=job_id,
+                model_id=model_id,
+                subject=f"quality {quality}",
+                class_names=class_names,
+                mean_iou=float(iou.mean()),
+                per_class_iou=[float(v) for v in iou],
+                confusion=matrix.astype(int).tolist(),
+                frames=12,
+                details={},
+            ),
+        )
+        return {"id": record.id, "mean_iou": record.mean_iou}
+
+
+def _model(api: httpx.Client, name: str, taxonomy_id: int, job_id: int | None = None) -> int:
+    details = {} if job_id is None else {"trained_by_job": job_id}
+    body = {"name": name, "taxonomy_id": taxonomy_id, "kind": "hub", "path": f"demo/{name}"}
+    return int(_ok(api.post("/api/models", json={**body, "details": details}))["id"])
+
+
+def seed_round(api: httpx.Client, home: Path) -> dict[str, Any]:
+    """A teacher, its pseudo-labels with and without priors, a student trained on each,
+    and an evaluation of all three (the student with priors best, the Naive Student worst)."""
+    onto = seed_ontology(api)
+    tag = onto["source"]["name"].split("-")[-1]
+    taxonomy_id, mapping_id = onto["source"]["id"], onto["mapping"]["id"]
+    classes = [n for _, n, _ in SOURCE_CLASSES]
+    factory = home_sessions(home)
+    teacher = _model(api, f"teacher-{tag}", taxonomy_id)
+    students: dict[str, int] = {}
+    for priors in (True, False):
+        label_job = finished_job(
+            factory,
+            "pseudo_label",
+            {
+                "model": {"id": teacher},
+                "mapping": {"mapping_id": mapping_id, "revision": 1},
+                "images_dir": "/data/extra/images",
+                "priors": priors,
+            },
+            {"frames": 40},
+        )
+        name = f"student-{'priors' if priors else 'naive'}-{tag}"
+        train_params = {
+            "taxonomy_id": taxonomy_id,
+            "register_as": name,
+            "data": [
+                {"images_dir": "/data/src/images", "labels_dir": "/data/src/labels"},
+                {"pseudo_label_job": label_job, "weight": 0.5},
+            ],
+        }
+        train_job = finished_job(factory, "train", train_params, {})
+        model = _model(api, name, taxonomy_id, train_job)
+        with session_scope(factory) as session:
+            job = jobs.get_job(session, train_job)
+            assert job is not None
+            job.outputs = {"model_id": model}
+        students["priors" if priors else "naive"] = model
+    evaluations = {
+        "teacher": seed_evaluation(factory, classes, 0.70, teacher),
+        "priors": seed_evaluation(factory, classes, 0.80, students["priors"]),
+        "naive": seed_evaluation(factory, classes, 0.65, students["naive"]),
+    }
+    return {"teacher": teacher, "students": students, "evaluations": evaluations, "tag": tag}

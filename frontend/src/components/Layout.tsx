@@ -8,6 +8,9 @@ const NAV = [
   ["mappings", "Mappings"],
   ["datasets", "Datasets"],
   ["jobs", "Jobs"],
+  ["models", "Models"],
+  ["evaluations", "Evaluations"],
+  ["training", "Training"],
 ] as const;
 
 /** Sidebar navigation and the signed-in user name sent as `X-Ontolabel-User`. */

@@ -6,6 +6,8 @@ import { Card, Page } from "../../components/Page";
 import { when } from "../../lib/format";
 import { href } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
+import { ModelActions } from "../models/ModelActions";
+import { EpochCurves } from "../training/EpochCurves";
 import { FINAL, JobStatus } from "./JobStatus";
 import { useJobEvents } from "./useJobEvents";
 
@@ -55,7 +57,7 @@ export function JobDetail(props: { id: number }) {
             <Card title="Inputs">
               <KeyValues data={job.params} />
             </Card>
-            <Card title="Outputs">
+            <Card title="Outputs" actions={typeof job.outputs.model_id === "number" && <ModelActions modelId={job.outputs.model_id} />}>
               <KeyValues data={job.outputs} />
               <dl class="kv small" style={{ marginTop: "10px" }}>
                 <dt>Created</dt>
@@ -69,6 +71,11 @@ export function JobDetail(props: { id: number }) {
               </dl>
             </Card>
           </div>
+          {job.kind === "train" && (
+            <Card title="Training curves" actions={<a href={href("training/compare", { jobs: job.id })}>Compare runs</a>}>
+              <EpochCurves jobId={job.id} live={!FINAL.has(status ?? "")} />
+            </Card>
+          )}
           <Card title="Log" actions={<span class="muted small">{events.ended ? "finished" : "live"}</span>}>
             <Log lines={events.lines.map((l) => `${new Date(l.time).toLocaleTimeString()}  ${l.level.padEnd(7)} ${l.message}`)} />
           </Card>
@@ -94,7 +101,14 @@ function KeyValues(props: { data: Record<string, unknown> }) {
   );
 }
 
-const LINKED: Record<string, string> = { dataset_id: "datasets", mapping_id: "mappings", taxonomy_id: "taxonomies", frame_id: "frames" };
+const LINKED: Record<string, string> = {
+  dataset_id: "datasets",
+  mapping_id: "mappings",
+  taxonomy_id: "taxonomies",
+  frame_id: "frames",
+  model_id: "models",
+  evaluation_id: "evaluations",
+};
 
 /** Ids of things the app has a screen for become links (`dataset_id: 3` → the dataset). */
 function linkFor(key: string, value: unknown) {

@@ -27,7 +27,15 @@ export function JobList(props: { query: URLSearchParams }) {
     return () => clearInterval(t);
   }, [active, q.reload]);
   return (
-    <Page title="Jobs" subtitle="Work queued on the workers: indexing, previews, pseudo-labels, training, evaluation.">
+    <Page
+      title="Jobs"
+      subtitle="Work queued on the workers: indexing, previews, pseudo-labels, training, evaluation."
+      actions={
+        <a class="btn primary" href={href("jobs/new", { kind: kind || undefined })}>
+          New job
+        </a>
+      }
+    >
       <div class="row" style={{ marginBottom: "10px" }}>
         <select class="input" aria-label="job kind" value={kind} onChange={filter("kind")}>
           <option value="">all kinds</option>
