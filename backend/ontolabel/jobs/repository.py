@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ontolabel.core.clock import utcnow
@@ -20,6 +20,7 @@ from ontolabel.jobs.tables import (
     JobChunk,
     JobEvent,
     JobFrameError,
+    TrainEpoch,
 )
 
 ACTIVE_JOB_STATUSES = ("queued", "planning", "running")
@@ -385,3 +386,23 @@ def job_state(session: Session, job_id: int) -> tuple[str, bool] | None:
         select(Job.status, Job.cancel_requested).where(Job.id == job_id)
     ).one_or_none()
     return None if row is None else (row[0], bool(row[1]))
+
+
+# -- train epochs --------------------------------------------------------------------
+
+
+def record_train_epoch(session: Session, epoch: TrainEpoch) -> None:
+    """Store an epoch's figures; a resumed run that repeats the epoch replaces them."""
+    session.merge(epoch)
+    session.flush()
+
+
+def train_epochs(
+    session: Session, job_id: int, *, offset: int, limit: int
+) -> tuple[list[TrainEpoch], int]:
+    """A train job's epochs in the order they ran: the training phase, then the fine-tune."""
+    where = TrainEpoch.job_id == job_id
+    total = session.scalar(select(func.count()).select_from(TrainEpoch).where(where)) or 0
+    phase_order = case((TrainEpoch.phase == "train", 0), else_=1)
+    query = select(TrainEpoch).where(where).order_by(phase_order, TrainEpoch.epoch)
+    return list(session.scalars(query.offset(offset).limit(limit)).all()), total

@@ -1,4 +1,4 @@
-"""SQL tables of the jobs domain (migration: 0003_jobs).
+"""SQL tables of the jobs domain (migrations: 0003_jobs, 0009_train_epochs).
 
 The job row is the record of truth for status, progress, outputs and errors;
 Celery's result backend is never read.
@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,4 +101,27 @@ class JobFrameError(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     frame: Mapped[str] = mapped_column(String(1024))
     message: Mapped[str] = mapped_column(Text)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TrainEpoch(Base):
+    """One epoch of a ``train`` job: its loss, rates and validation figures.
+
+    ``phase`` is ``train`` or ``fine_tune`` (epochs count from 1 in each); a resumed run
+    that repeats an epoch replaces its row.
+    """
+
+    __tablename__ = "train_epochs"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(16), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step: Mapped[int] = mapped_column(Integer)
+    loss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lrs: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    val: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Per validation set: ``{"miou", "pixel_accuracy", "per_class": {name: iou}}``."""
+    fitness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    improved: Mapped[bool] = mapped_column(Boolean, default=False)
+    seconds: Mapped[float] = mapped_column(Float)
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
