@@ -42,23 +42,25 @@ def _epoch(job_id: int, phase: str, epoch: int, fitness: float | None) -> TrainE
             "city": {
                 "miou": fitness,
                 "pixel_accuracy": 0.9,
+                "mean_accuracy": 0.7,
                 "per_class": {"road": 0.5, "sky": None},
             }
         },
         fitness=fitness,
         improved=fitness is not None,
-        seconds=3.5,
+        draws={"city": 20},
+        seconds=3.5 * epoch,
     )
 
 
 def test_epochs_are_listed_in_the_order_they_ran_and_a_repeat_replaces_its_row(
     settings: Settings, session_factory: sessionmaker[Session], client: TestClient
 ) -> None:
-    # given a train job with two training epochs and a fine-tune epoch stored (out of order)
+    # given a train job with two training epochs and a fine-tune epoch stored out of order
     job_id = _train_job(settings, session_factory, client)
     with session_scope(session_factory) as session:
         for row in (
-            _epoch(job_id, "fine_tune", 1, 0.7),
+            _epoch(job_id, "fine_tune", 3, 0.7),
             _epoch(job_id, "train", 2, 0.6),
             _epoch(job_id, "train", 1, None),
         ):
@@ -75,16 +77,17 @@ def test_epochs_are_listed_in_the_order_they_ran_and_a_repeat_replaces_its_row(
     assert [(e["phase"], e["epoch"]) for e in body["items"]] == [
         ("train", 1),
         ("train", 2),
-        ("fine_tune", 1),
+        ("fine_tune", 3),
     ]
     second = body["items"][1]
     assert second["fitness"] == 0.65 and second["improved"] is True
     assert second["val"]["city"] == {
         "miou": 0.65,
         "pixel_accuracy": 0.9,
+        "mean_accuracy": 0.7,
         "per_class": {"road": 0.5, "sky": None},
     }
-    assert second["lrs"] == {"encoder": 1e-5, "rest": 1e-4}
+    assert second["lrs"] == {"encoder": 1e-5, "rest": 1e-4} and second["draws"] == {"city": 20}
     assert second["time"].endswith("Z")
     # and a page of it, and an unknown job
     page = client.get(f"/api/jobs/{job_id}/epochs", params={"offset": 2, "limit": 5}).json()

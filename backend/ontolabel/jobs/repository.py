@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ontolabel.core.clock import utcnow
@@ -400,9 +400,8 @@ def record_train_epoch(session: Session, epoch: TrainEpoch) -> None:
 def train_epochs(
     session: Session, job_id: int, *, offset: int, limit: int
 ) -> tuple[list[TrainEpoch], int]:
-    """A train job's epochs in the order they ran: the training phase, then the fine-tune."""
+    """A train job's epochs in the order they ran (the fine-tune's follow the training's)."""
     where = TrainEpoch.job_id == job_id
     total = session.scalar(select(func.count()).select_from(TrainEpoch).where(where)) or 0
-    phase_order = case((TrainEpoch.phase == "train", 0), else_=1)
-    query = select(TrainEpoch).where(where).order_by(phase_order, TrainEpoch.epoch)
+    query = select(TrainEpoch).where(where).order_by(TrainEpoch.epoch)
     return list(session.scalars(query.offset(offset).limit(limit)).all()), total

@@ -151,11 +151,12 @@ class FrameErrorList(BaseModel):
 
 
 class ValFigures(BaseModel):
-    """One validation set's figures after an epoch (fractions of 1; null: no pixel of it)."""
+    """One validation set's figures after an epoch (fractions of 1; null: nothing to count)."""
 
     miou: float | None
-    pixel_accuracy: float | None = None
-    per_class: dict[str, float | None] = Field(default_factory=dict)
+    pixel_accuracy: float | None = Field(default=None, description="Correct / labelled pixels.")
+    mean_accuracy: float | None = Field(default=None, description="Mean per-class accuracy.")
+    per_class: dict[str, float | None] = Field(default_factory=dict, description="IoU by class.")
 
 
 class TrainEpochRead(BaseModel):
@@ -173,27 +174,32 @@ class TrainEpochRead(BaseModel):
                         "city-val": {
                             "miou": 0.61,
                             "pixel_accuracy": 0.9,
+                            "mean_accuracy": 0.72,
                             "per_class": {"road": 0.93, "sky": 0.88, "person": None},
                         }
                     },
-                    "fitness": 0.668,
+                    "fitness": 0.632,
                     "improved": True,
-                    "seconds": 41.5,
+                    "draws": {"city": 250, "pseudo_label job 14": 250},
+                    "seconds": 124.5,
                     "time": "2025-06-01T12:03:00Z",
                 }
             ]
         },
     )
 
-    epoch: int
+    epoch: int = Field(description="Counted on across both phases.")
     phase: Literal["train", "fine_tune"]
     step: int = Field(description="Optimizer steps done when the epoch ended.")
     loss: float | None = Field(description="Mean training loss over the epoch.")
     lrs: dict[str, float] = Field(description="Learning rate per parameter group.")
     val: dict[str, ValFigures] = Field(description="Per validation set (empty: not validated).")
-    fitness: float | None = Field(description="0.8 mIoU + 0.2 pixel accuracy on the source.")
+    fitness: float | None = Field(
+        description="0.8 mIoU + 0.2 mean class accuracy on the first validation set."
+    )
     improved: bool = Field(description="This epoch's weights are the best so far.")
-    seconds: float = Field(description="Wall time of the epoch, validation included.")
+    draws: dict[str, int] = Field(description="Frames trained on in the epoch, by dataset.")
+    seconds: float = Field(description="Training time of the run when the epoch ended.")
     time: UtcDatetime
 
 

@@ -105,23 +105,26 @@ class JobFrameError(Base):
 
 
 class TrainEpoch(Base):
-    """One epoch of a ``train`` job: its loss, rates and validation figures.
+    """One epoch of a ``train`` job: its loss, rates, validation figures and draws.
 
-    ``phase`` is ``train`` or ``fine_tune`` (epochs count from 1 in each); a resumed run
-    that repeats an epoch replaces its row.
+    ``phase`` is ``train`` or ``fine_tune``; epochs count on across both (the fine-tune's
+    first follows the last trained). A resumed run that repeats an epoch replaces its row.
     """
 
     __tablename__ = "train_epochs"
 
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
-    phase: Mapped[str] = mapped_column(String(16), primary_key=True)
     epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phase: Mapped[str] = mapped_column(String(16))
     step: Mapped[int] = mapped_column(Integer)
     loss: Mapped[float | None] = mapped_column(Float, nullable=True)
     lrs: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     val: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    """Per validation set: ``{"miou", "pixel_accuracy", "per_class": {name: iou}}``."""
+    """Per validation set: ``{"miou", "pixel_accuracy", "mean_accuracy", "per_class"}``."""
     fitness: Mapped[float | None] = mapped_column(Float, nullable=True)
     improved: Mapped[bool] = mapped_column(Boolean, default=False)
+    draws: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    """Frames trained on in the epoch, by dataset name."""
     seconds: Mapped[float] = mapped_column(Float)
+    """Training time of the run when the epoch ended."""
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
