@@ -1,4 +1,5 @@
-"""The ``train`` kind: a nano SegFormer student saved with id2label, registered, loadable."""
+"""The ``train`` kind through the real runner: a nano SegFormer student trained, its epochs
+stored and served, its best model saved with id2label, registered and loadable."""
 
 from __future__ import annotations
 
@@ -6,28 +7,55 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from ontolabel.core.config import Settings
+from ontolabel.jobs import service as job_service
 from ontolabel_worker.ml.models import ModelSpec, load_model
 from sqlalchemy.orm import Session, sessionmaker
+from transformers import SegformerForSemanticSegmentation
 
 from .conftest import SOURCE_NAMES, write_frames
 from .test_kinds import _run, _taxonomy
 
 
-def test_train_job_saves_and_registers_a_loadable_student(
+def test_a_train_job_stores_its_epochs_and_registers_a_loadable_student(
     client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
 ) -> None:
-    # given source frames (labels are source ids 0..4, plus unknown ids the loss ignores)
+    # given source frames (labels are ids 0..4 of the taxonomy, plus 5..7 it does not know)
     taxonomy_id = _taxonomy(client, "src", "source", SOURCE_NAMES)
-    images, labels = write_frames(Path(settings.data_roots), ["a", "b"])
+    images, labels = write_frames(Path(settings.data_roots), ["a", "b", "c", "d"])
+    folders = {"images_dir": str(images), "labels_dir": str(labels)}
     params = {
-        "images_dir": str(images), "labels_dir": str(labels), "class_names": SOURCE_NAMES,
-        "class_ids": [0, 1, 2, 3, 4], "size": "nano", "steps": 3, "batch_size": 2, "crop": 32,
-        "register_as": "student", "taxonomy_id": taxonomy_id, "device": "cpu",
+        "taxonomy_id": taxonomy_id, "data": [folders], "val": [{**folders, "name": "held-out"}],
+        "model": {"preset": "segformer-nano"}, "epochs": 2, "fine_tune_epochs": 1,
+        "batch_size": 2, "num_workers": 0, "augment": {"crop": 32},
+        "optim": {"warmup_epochs": 0}, "device": "cpu", "register_as": "student",
     }  # fmt: skip
     # when the job runs
     job = _run(session_factory, settings, "train", params)
-    # then the student is registered and loads through the ordinary path
+    # then each epoch is stored, the fine-tune's after the training's, validated on the set
+    epochs = client.get(f"/api/jobs/{job.id}/epochs").json()
+    assert [(e["epoch"], e["phase"]) for e in epochs["items"]] == [
+        (1, "train"),
+        (2, "train"),
+        (3, "fine_tune"),
+    ]
+    first = epochs["items"][0]
+    assert set(first["val"]) == {"held-out"} and set(first["val"]["held-out"]["per_class"]) == set(
+        SOURCE_NAMES
+    )
+    assert first["step"] == 2 and first["loss"] > 0 and set(first["lrs"]) >= {"decoder"}
+    # and the progress counted every step, with a line per epoch saying how far it got
+    assert (job.done, job.total) == (6, 6)
+    with session_factory() as session:
+        lines = [e.message for e in job_service.events_since(session, job.id)]
+    assert any(line.startswith("epoch 2 (train) ended at step 4/6") for line in lines), lines
+    # and the outputs describe the best model, registered as the student of the taxonomy
+    assert job.outputs["epochs"] == 3 and job.outputs["steps"] == 6
     model = client.get(f"/api/models/{job.outputs['model_id']}").json()
     assert model["name"] == "student" and model["kind"] == "ontolabel"
+    assert model["taxonomy_id"] == taxonomy_id and model["path"] == job.outputs["model_dir"]
+    # and it loads through the teachers' path and with from_pretrained, naming the classes
     loaded = load_model(ModelSpec("ontolabel", model["path"]), source_names=SOURCE_NAMES)
     assert loaded.num_classes == 5
+    network = SegformerForSemanticSegmentation.from_pretrained(model["path"])
+    assert [network.config.id2label[i] for i in range(5)] == SOURCE_NAMES
+    assert list((settings.outputs / str(job.id) / "tensorboard").rglob("events.out.tfevents*"))
