@@ -59,3 +59,29 @@ def test_a_train_job_stores_its_epochs_and_registers_a_loadable_student(
     network = SegformerForSemanticSegmentation.from_pretrained(model["path"])
     assert [network.config.id2label[i] for i in range(5)] == SOURCE_NAMES
     assert list((settings.outputs / str(job.id) / "tensorboard").rglob("events.out.tfevents*"))
+
+
+def test_a_train_job_in_two_processes_reports_through_its_launcher(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given source frames and a job asking for two (CPU, gloo) processes
+    taxonomy_id = _taxonomy(client, "src", "source", SOURCE_NAMES)
+    images, labels = write_frames(Path(settings.data_roots), ["a", "b", "c", "d"])
+    folders = {"images_dir": str(images), "labels_dir": str(labels)}
+    params = {
+        "taxonomy_id": taxonomy_id, "data": [folders], "val": [folders],
+        "model": {"preset": "segformer-nano"}, "epochs": 2, "batch_size": 1, "num_workers": 0,
+        "augment": {"crop": 32}, "optim": {"warmup_epochs": 0}, "device": "cpu",
+        "num_processes": 2,
+    }  # fmt: skip
+    # when the job runs
+    job = _run(session_factory, settings, "train", params)
+    # then both processes trained (a step draws 2 frames), and the parent stored what the
+    # main process reported: the epochs, the steps and the log
+    assert (job.done, job.total) == (4, 4) and job.outputs["steps"] == 4
+    epochs = client.get(f"/api/jobs/{job.id}/epochs").json()["items"]
+    assert [e["epoch"] for e in epochs] == [1, 2] and sum(epochs[0]["draws"].values()) == 4
+    with session_factory() as session:
+        lines = [e.message for e in job_service.events_since(session, job.id)]
+    assert any("2 process(es)" in line for line in lines), lines
+    assert SegformerForSemanticSegmentation.from_pretrained(job.outputs["model_dir"])
