@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from fastapi.testclient import TestClient
 from ontolabel.core.config import Settings
+from ontolabel.core.db import session_scope
 from ontolabel.jobs import service as job_service
+from ontolabel.jobs.kinds import params_model
+from ontolabel.jobs.runner import run_job_inline
 from ontolabel_worker.ml.models import ModelSpec, load_model
+from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 from transformers import SegformerForSemanticSegmentation
 
@@ -85,3 +90,33 @@ def test_a_train_job_in_two_processes_reports_through_its_launcher(
         lines = [e.message for e in job_service.events_since(session, job.id)]
     assert any("2 process(es)" in line for line in lines), lines
     assert SegformerForSemanticSegmentation.from_pretrained(job.outputs["model_dir"])
+
+
+def test_launched_processes_that_fail_fail_the_job_with_the_end_of_their_log(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given a frame whose label is smaller than its image, trained in two processes
+    taxonomy_id = _taxonomy(client, "src", "source", SOURCE_NAMES)
+    images, labels = write_frames(Path(settings.data_roots), ["a", "b"])
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(labels / "b.png")
+    folders = {"images_dir": str(images), "labels_dir": str(labels)}
+    params = {
+        "taxonomy_id": taxonomy_id, "data": [folders], "model": {"preset": "segformer-nano"},
+        "steps": 2, "batch_size": 1, "num_workers": 0, "augment": {"crop": 32},
+        "device": "cpu", "num_processes": 2,
+    }  # fmt: skip
+    contract = params_model("train")
+    assert contract is not None
+    with session_scope(session_factory) as session:
+        job_id = job_service.create_job(session, settings, contract.model_validate(params), "t").id
+    one_try = settings.model_copy(update={"max_deliveries": 1})
+    # when the job runs
+    assert run_job_inline(one_try, job_id) == "failed"
+    # then the log holds the end of the processes' own output (torchrun's account of the
+    # rank that failed), and the job's error says the chunk failed
+    with session_factory() as session:
+        job = job_service.get_job(session, job_id)
+        lines = "\n".join(e.message for e in job_service.events_since(session, job_id))
+    assert "training processes exited with 1 and no result" in lines, lines
+    assert "Root Cause (first observed failure)" in lines, lines
+    assert job.error is not None and "chunk 0 failed" in job.error

@@ -68,8 +68,8 @@ def run_chunk(ctx: JobContext, chunk: TrainChunk) -> None:
     hooks = JobTrainHooks(ctx, planned_steps(chunk))
     run = training_run(chunk, out)
     try:
-        if chunk.params.num_processes > 1:  # a process group of its own, watched from here
-            result = run_in_processes(run, trainer_hooks(hooks))
+        if chunk.params.num_processes > 1:
+            result = _in_processes(ctx, run, trainer_hooks(hooks))
         else:
             result = train(run, trainer_hooks(hooks))
         hooks.reached(result.steps)  # a finished run returns at once when redelivered
@@ -79,6 +79,16 @@ def run_chunk(ctx: JobContext, chunk: TrainChunk) -> None:
         writer.write_json(out / RESULT_FILE, _described(result))
         fitness = "n/a" if result.best_fitness is None else f"{result.best_fitness:.4f}"
         ctx.log(f"trained {result.epochs} epoch(s), {result.steps} step(s); best fitness {fitness}")
+
+
+def _in_processes(ctx: JobContext, run: TrainRun, hooks: TrainHooks) -> TrainResult:
+    """The run as a process group of its own, watched from here; when it fails, the end of
+    its log goes to the job's (the chunk's error keeps only its last line)."""
+    try:
+        return run_in_processes(run, hooks)
+    except RuntimeError as exc:
+        ctx.log(str(exc), "error")
+        raise
 
 
 def trainer_hooks(hooks: JobTrainHooks) -> TrainHooks:
