@@ -3,7 +3,10 @@ stored and served, its best model saved with id2label, registered and loadable."
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
@@ -12,6 +15,7 @@ from ontolabel.core.db import session_scope
 from ontolabel.jobs import service as job_service
 from ontolabel.jobs.kinds import params_model
 from ontolabel.jobs.runner import run_job_inline
+from ontolabel.jobs.train_params import TrainParams
 from ontolabel_worker.ml.models import ModelSpec, load_model
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
@@ -120,3 +124,39 @@ def test_launched_processes_that_fail_fail_the_job_with_the_end_of_their_log(
     assert "training processes exited with 1 and no result" in lines, lines
     assert "Root Cause (first observed failure)" in lines, lines
     assert job.error is not None and "chunk 0 failed" in job.error
+
+
+def test_a_cancelled_train_job_stops_between_steps_and_keeps_its_checkpoint(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given a train job with a long budget running in this process
+    taxonomy_id = _taxonomy(client, "src", "source", SOURCE_NAMES)
+    images, labels = write_frames(Path(settings.data_roots), ["a", "b"])
+    folders = {"images_dir": str(images), "labels_dir": str(labels)}
+    params = TrainParams.model_validate(
+        {"taxonomy_id": taxonomy_id, "data": [folders], "model": {"preset": "segformer-nano"},
+         "steps": 100_000, "batch_size": 1, "num_workers": 0, "augment": {"crop": 32},
+         "device": "cpu"}
+    )  # fmt: skip
+    with session_scope(session_factory) as session:
+        job_id = job_service.create_job(session, settings, params, "t").id
+    runner = threading.Thread(target=run_job_inline, args=(settings, job_id))
+    runner.start()
+    deadline = time.monotonic() + 120
+    while _job(session_factory, job_id).done < 3:
+        assert time.monotonic() < deadline and runner.is_alive()
+        time.sleep(0.1)
+    # when it is cancelled
+    with session_scope(session_factory) as session:
+        job_service.cancel_job(session, job_id, "t")
+    runner.join(timeout=120)
+    # then it stopped within a few steps, cancelled, without a model, with its checkpoint
+    job = _job(session_factory, job_id)
+    assert job.status == "cancelled" and not runner.is_alive()
+    assert job.done < 1000 and "model_id" not in job.outputs
+    assert (settings.outputs / str(job_id) / "resume" / "state.pt").is_file()
+
+
+def _job(factory: sessionmaker[Session], job_id: int) -> Any:
+    with factory() as session:
+        return job_service.get_job(session, job_id)
