@@ -9,7 +9,7 @@ import numpy as np
 from ontolabel.core.config import Settings
 from ontolabel.datasets import service as dataset_service
 from ontolabel.demo.scenes import FINE, make_scene, render_frame
-from ontolabel.demo.world import COARSE, TEACHER_NAME, install_demo, queue_teacher
+from ontolabel.demo.world import COARSE, TEACHER_NAME, install_demo, queue_teacher, teacher_params
 from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs.runner import run_job_inline
 from ontolabel.mappings import repository as mapping_repository
@@ -106,3 +106,19 @@ def test_the_demo_teacher_is_queued_once_trains_and_registers(
         assert model is not None and model.kind == "ontolabel"
         assert Path(model.path, "config.json").is_file()
     assert "already registered" in queue_teacher(settings)
+
+
+def test_the_demo_teacher_trains_from_scratch_at_one_constant_rate(tmp_path: Path) -> None:
+    # given the demo source's folders and a budget
+    params = teacher_params(tmp_path / "demo-source", 3, 90)
+    # then a small SegFormer from random weights: every layer at one rate, from the start
+    assert params.model.preset == "segformer-tiny" and params.model.init is None
+    optim = params.optim
+    assert (optim.schedule, optim.warmup_epochs, optim.encoder_lr) == ("constant", 0, None)
+    assert params.augment.crop == 128 and params.max_seconds == 90
+    source = params.data[0]
+    assert (source.images_dir, source.labels_dir) == (
+        str(tmp_path / "demo-source" / "images"),
+        str(tmp_path / "demo-source" / "labels"),
+    )
+    assert (params.taxonomy_id, params.register_as) == (3, TEACHER_NAME)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session
@@ -15,40 +16,63 @@ from ontolabel.datasets import service
 from ontolabel.datasets.layout import PRESETS
 from ontolabel.datasets.schemas import DatasetCreate, SamplingParams
 from ontolabel.domain.labels import LABEL_ENCODINGS
-from ontolabel.domain.taxonomy import class_differences
+from ontolabel.domain.taxonomy import Taxonomy, class_differences
 from ontolabel.errors import InvalidInput, OntolabelError
+
+if TYPE_CHECKING:
+    from ontolabel.taxonomies.schemas import TaxonomyKind
 
 CLI_USER = User(name="cli")
 
 
 def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
     """A taxonomy name, or a labels.csv / taxonomy YAML file imported under the dataset's name."""
-    from ontolabel.domain.formats import decode_text
-    from ontolabel.domain.formats.native import load_taxonomy
-    from ontolabel.domain.formats.reference import read_labels_csv
-    from ontolabel.taxonomies import repository as taxonomy_repository
-    from ontolabel.taxonomies import service as taxonomy_service
-
     path = Path(value)
     if not path.is_file():
         return value
+    taxonomy = read_taxonomy_file(path, dataset_name)
+    named = "a labels.csv is named after the dataset"
+    return stored_taxonomy_id(session, taxonomy, "extra", path, flag="--taxonomy", named=named)
+
+
+def read_taxonomy_file(path: Path, name: str) -> Taxonomy:
+    """A taxonomy YAML file, or a labels.csv read as the taxonomy ``name``."""
+    from ontolabel.domain.formats import decode_text
+    from ontolabel.domain.formats.native import load_taxonomy
+    from ontolabel.domain.formats.reference import read_labels_csv
+
     text = decode_text(path.read_bytes(), source=str(path))
     if path.suffix.lower() in (".yaml", ".yml"):
-        taxonomy = load_taxonomy(text, source=str(path))
-    else:
-        taxonomy = read_labels_csv(text, name=dataset_name, source=str(path))
+        return load_taxonomy(text, source=str(path))
+    return read_labels_csv(text, name=name, source=str(path))
+
+
+def stored_taxonomy_id(
+    session: Session,
+    taxonomy: Taxonomy,
+    kind: TaxonomyKind,
+    origin: Path,
+    *,
+    flag: str,
+    named: str,
+) -> int:
+    """The stored taxonomy of ``taxonomy``'s name, created now if there is none; refused
+    when one of that name has other classes (``flag`` takes a stored name; ``named`` says
+    where the name came from)."""
+    from ontolabel.taxonomies import repository as taxonomy_repository
+    from ontolabel.taxonomies import service as taxonomy_service
+
     existing = taxonomy_repository.get_taxonomy_by_name(session, taxonomy.name)
     if existing is None:
-        return taxonomy_service.create_taxonomy(session, taxonomy, kind="extra", user=CLI_USER).id
+        return taxonomy_service.create_taxonomy(session, taxonomy, kind=kind, user=CLI_USER).id
     stored = taxonomy_repository.load_domain_taxonomy(session, existing.id)
     differences = class_differences(stored.classes if stored else (), taxonomy.classes)
-    if differences:  # reusing it would decode this dataset's labels with the wrong classes
+    if differences:  # reusing it would read these labels with the wrong classes
         raise InvalidInput(
-            f"taxonomy {taxonomy.name!r} already exists with other classes than {path} "
+            f"taxonomy {taxonomy.name!r} already exists with other classes than {origin} "
             f"({len(differences)} difference(s): {'; '.join(differences[:5])}): to use the "
-            f"stored one pass --taxonomy {taxonomy.name}; to use the file give its taxonomy a "
-            "name not taken yet "
-            "(a labels.csv is named after the dataset)",
+            f"stored one pass {flag} {taxonomy.name}; to use the file give its taxonomy a name "
+            f"not taken yet ({named})",
             field="taxonomy",
         )
     return existing.id

@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 
 from ontolabel import __version__
-from ontolabel.cli import catalog, datasets, evaluation, jobs, labeling, ontology, server
+from ontolabel.cli import (
+    catalog,
+    datasets,
+    evaluation,
+    jobs,
+    labeling,
+    ontology,
+    server,
+    training,
+)
 
 
 @click.group()
@@ -14,7 +23,7 @@ def cli() -> None:
     """Unify the label spaces of semantic-segmentation datasets."""
 
 
-for module in (ontology, server, datasets, labeling, evaluation, catalog, jobs):
+for module in (ontology, server, datasets, labeling, training, evaluation, catalog, jobs):
     module.register(cli)
 
 

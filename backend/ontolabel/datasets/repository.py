@@ -284,15 +284,21 @@ def frames_by_ids(session: Session, ids: Sequence[int]) -> list[Frame]:
 
 
 def labelled_frames(
-    session: Session, dataset_id: int, frame_ids: Sequence[int] | None = None
+    session: Session,
+    dataset_id: int,
+    frame_ids: Sequence[int] | None = None,
+    *,
+    splits: Sequence[str] | None = None,
 ) -> list[Frame]:
     """The dataset's frames that have both an image and a label (optionally only
-    ``frame_ids``), in frame order: what a labelling job works on."""
+    ``frame_ids``, or only those of ``splits``), in frame order: what a job works on."""
     query = select(Frame).where(
         Frame.dataset_id == dataset_id,
         Frame.image_path.is_not(None),
         Frame.label_path.is_not(None),
     )
+    if splits is not None:
+        query = query.where(Frame.split.in_(list(splits)))
     if frame_ids is None:
         return list(session.scalars(query.order_by(Frame.ordinal, Frame.seq_pos, Frame.id)))
     ids = list(frame_ids)
@@ -302,6 +308,20 @@ def labelled_frames(
         for frame in session.scalars(query.where(Frame.id.in_(ids[start : start + 900])))
     ]
     return sorted(found, key=lambda f: (f.ordinal, f.seq_pos, f.id))
+
+
+def labelled_frames_per_split(session: Session, dataset_id: int) -> dict[str, int]:
+    """How many frames with an image and a label each split has ("" for none)."""
+    rows = session.execute(
+        select(Frame.split, func.count())
+        .where(
+            Frame.dataset_id == dataset_id,
+            Frame.image_path.is_not(None),
+            Frame.label_path.is_not(None),
+        )
+        .group_by(Frame.split)
+    )
+    return {split: n for split, n in rows}
 
 
 def label_stats(session: Session, dataset_id: int) -> list[DatasetLabelStat]:

@@ -34,6 +34,13 @@ from ontolabel.domain.formats.reference import (
 from ontolabel.domain.labels import LabelEncoding, parse_color
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import VOID_ID, Taxonomy, TaxonomyClass
+from ontolabel.jobs.train_params import (
+    AugmentSettings,
+    OptimSettings,
+    StudentModel,
+    TrainData,
+    TrainParams,
+)
 
 DEMO_VERSION = 1
 DEFAULT_FRAMES = 60
@@ -337,6 +344,25 @@ TEACHER_NAME = "demo-teacher"
 TEACHER_SECONDS = 180
 
 
+def teacher_params(root: Path, taxonomy_id: int, seconds: float) -> TrainParams:
+    """A small SegFormer from scratch on ``root``'s images and labels for ``seconds``.
+
+    The paper's rates (1e-5 for the encoder, a warm-up epoch) fine-tune pretrained weights;
+    random weights in a CPU budget get one higher, constant rate for every layer.
+    """
+    return TrainParams(
+        taxonomy_id=taxonomy_id,
+        data=[TrainData(images_dir=str(root / "images"), labels_dir=str(root / "labels"))],
+        model=StudentModel(preset="segformer-tiny"),
+        augment=AugmentSettings(crop=128),
+        optim=OptimSettings(lr=1e-3, encoder_lr=None, schedule="constant", warmup_epochs=0),
+        steps=100_000,
+        max_seconds=seconds,
+        batch_size=8,
+        register_as=TEACHER_NAME,
+    )
+
+
 def queue_teacher(settings: Settings, *, seconds: int = TEACHER_SECONDS) -> str:
     """Queue, once, a ``train`` job that fits a small teacher on ``demo-source``.
 
@@ -347,7 +373,6 @@ def queue_teacher(settings: Settings, *, seconds: int = TEACHER_SECONDS) -> str:
     from sqlalchemy import select
 
     from ontolabel.jobs import service as job_service
-    from ontolabel.jobs.params import TrainParams
     from ontolabel.jobs.runner import session_factory_for
     from ontolabel.jobs.tables import Job
     from ontolabel.models.service import find_model
@@ -366,21 +391,6 @@ def queue_teacher(settings: Settings, *, seconds: int = TEACHER_SECONDS) -> str:
         source = get_taxonomy_by_name(session, FINE_TAXONOMY.name)
         if source is None:
             raise LookupError(f"taxonomy {FINE_TAXONOMY.name} missing: run install_demo first")
-        classes = [c for c in FINE_TAXONOMY.classes if c.id != VOID_ID]
-        root = settings.demo_root / "demo-source"
-        params = TrainParams(
-            images_dir=str(root / "images"),
-            labels_dir=str(root / "labels"),
-            class_names=[c.name for c in classes],
-            class_ids=[c.id for c in classes],
-            size="tiny",
-            steps=100_000,
-            max_seconds=seconds,
-            batch_size=8,
-            crop=128,
-            learning_rate=1e-3,
-            register_as=TEACHER_NAME,
-            taxonomy_id=source.id,
-        )
+        params = teacher_params(settings.demo_root / "demo-source", source.id, seconds)
         job_id = job_service.create_job(session, settings, params, DEMO_USER.name).id
     return f"teacher job {job_id} queued ({seconds} s of training once a runner picks it up)"

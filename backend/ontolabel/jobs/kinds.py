@@ -2,11 +2,11 @@
 
 A *job kind* (``index``, ``preview``, ``pseudo_label``, ``train``, ``evaluate``) is
 plain code over two typed contracts: its parameters (a ``JobParams`` model from
-``ontolabel.jobs.params``, validated when the job is created and again before each
-step) and its chunk model. ``plan`` splits the parameters into chunks (a few minutes of
-work each), ``run_chunk`` does one chunk idempotently, and the optional ``finish`` runs
-once after the last chunk (e.g. to write a manifest). The
-job system (Celery on Redis, or the in-process runner) owns delivery, leases,
+``ontolabel.jobs.params``, ``train_params`` for ``train``, validated when the job is
+created and again before each step) and its chunk model. ``plan`` splits the
+parameters into chunks (a few minutes of work each), ``run_chunk`` does one chunk
+idempotently, and the optional ``finish`` runs once after the last chunk (e.g. to write
+a manifest). The job system (Celery on Redis, or the in-process runner) owns delivery, leases,
 retries, cancellation and progress bookkeeping; kinds never touch Celery.
 
 A chunk may run more than once (a killed worker's chunk is redelivered), so
@@ -32,9 +32,25 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings
-from ontolabel.jobs.params import PRODUCT_PARAMS, JobParams
+from ontolabel.jobs.params import (
+    EvaluateParams,
+    IndexParams,
+    JobParams,
+    PreviewParams,
+    PseudoLabelParams,
+)
+from ontolabel.jobs.train_params import TrainParams
 
 JSON = dict[str, Any]
+
+PRODUCT_PARAMS: tuple[type[JobParams], ...] = (
+    IndexParams,
+    PreviewParams,
+    PseudoLabelParams,
+    EvaluateParams,
+    TrainParams,
+)
+"""The product's kinds, in the order the API documents them."""
 
 
 class JobContext(Protocol):

@@ -20,6 +20,7 @@ from ontolabel.jobs.tables import (
     JobChunk,
     JobEvent,
     JobFrameError,
+    TrainEpoch,
 )
 
 ACTIVE_JOB_STATUSES = ("queued", "planning", "running")
@@ -385,3 +386,22 @@ def job_state(session: Session, job_id: int) -> tuple[str, bool] | None:
         select(Job.status, Job.cancel_requested).where(Job.id == job_id)
     ).one_or_none()
     return None if row is None else (row[0], bool(row[1]))
+
+
+# -- train epochs --------------------------------------------------------------------
+
+
+def record_train_epoch(session: Session, epoch: TrainEpoch) -> None:
+    """Store an epoch's figures; a resumed run that repeats the epoch replaces them."""
+    session.merge(epoch)
+    session.flush()
+
+
+def train_epochs(
+    session: Session, job_id: int, *, offset: int, limit: int
+) -> tuple[list[TrainEpoch], int]:
+    """A train job's epochs in the order they ran (the fine-tune's follow the training's)."""
+    where = TrainEpoch.job_id == job_id
+    total = session.scalar(select(func.count()).select_from(TrainEpoch).where(where)) or 0
+    query = select(TrainEpoch).where(where).order_by(TrainEpoch.epoch)
+    return list(session.scalars(query.offset(offset).limit(limit)).all()), total

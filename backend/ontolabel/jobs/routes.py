@@ -27,6 +27,8 @@ from ontolabel.jobs.schemas import (
     JobList,
     JobProgress,
     JobRead,
+    TrainEpochList,
+    TrainEpochRead,
     job_create_type,
 )
 from ontolabel.jobs.tables import FINAL_JOB_STATUSES
@@ -123,6 +125,18 @@ def list_frame_errors(
     """Per-frame errors of a job (the job went on without those frames)."""
     errors, total = service.frame_errors(session, job_id, offset=offset, limit=limit)
     return FrameErrorList(items=[FrameErrorRead.model_validate(e) for e in errors], total=total)
+
+
+@router.get("/{job_id}/epochs")
+def list_train_epochs(
+    job_id: int,
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> TrainEpochList:
+    """A train job's figures per epoch (loss, rates, validation mIoU), in the order run."""
+    epochs, total = service.train_epochs(session, job_id, offset=offset, limit=limit)
+    return TrainEpochList(items=[TrainEpochRead.model_validate(e) for e in epochs], total=total)
 
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse)

@@ -148,3 +148,61 @@ class FrameErrorRead(BaseModel):
 class FrameErrorList(BaseModel):
     items: list[FrameErrorRead]
     total: int
+
+
+class ValFigures(BaseModel):
+    """One validation set's figures after an epoch (fractions of 1; null: nothing to count)."""
+
+    miou: float | None
+    pixel_accuracy: float | None = Field(default=None, description="Correct / labelled pixels.")
+    mean_accuracy: float | None = Field(default=None, description="Mean per-class accuracy.")
+    per_class: dict[str, float | None] = Field(default_factory=dict, description="IoU by class.")
+
+
+class TrainEpochRead(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "epoch": 3,
+                    "phase": "train",
+                    "step": 375,
+                    "loss": 0.412,
+                    "lrs": {"encoder": 1e-05, "rest": 0.0001},
+                    "val": {
+                        "city-val": {
+                            "miou": 0.61,
+                            "pixel_accuracy": 0.9,
+                            "mean_accuracy": 0.72,
+                            "per_class": {"road": 0.93, "sky": 0.88, "person": None},
+                        }
+                    },
+                    "fitness": 0.632,
+                    "improved": True,
+                    "draws": {"city": 250, "pseudo_label job 14": 250},
+                    "seconds": 124.5,
+                    "time": "2025-06-01T12:03:00Z",
+                }
+            ]
+        },
+    )
+
+    epoch: int = Field(description="Counted on across both phases.")
+    phase: Literal["train", "fine_tune"]
+    step: int = Field(description="Optimizer steps done when the epoch ended.")
+    loss: float | None = Field(description="Mean training loss over the epoch.")
+    lrs: dict[str, float] = Field(description="Learning rate per parameter group.")
+    val: dict[str, ValFigures] = Field(description="Per validation set (empty: not validated).")
+    fitness: float | None = Field(
+        description="0.8 mIoU + 0.2 mean class accuracy on the first validation set."
+    )
+    improved: bool = Field(description="This epoch's weights are the best so far.")
+    draws: dict[str, int] = Field(description="Frames trained on in the epoch, by dataset.")
+    seconds: float = Field(description="Training time of the run when the epoch ended.")
+    time: UtcDatetime
+
+
+class TrainEpochList(BaseModel):
+    items: list[TrainEpochRead]
+    total: int

@@ -18,7 +18,14 @@ from ontolabel.core.writes import begin_write
 from ontolabel.errors import Conflict, InvalidInput, NotFound
 from ontolabel.jobs import dispatch, kinds, references, repository
 from ontolabel.jobs.params import JobParams
-from ontolabel.jobs.tables import FINAL_JOB_STATUSES, JOB_STATUSES, Job, JobEvent, JobFrameError
+from ontolabel.jobs.tables import (
+    FINAL_JOB_STATUSES,
+    JOB_STATUSES,
+    Job,
+    JobEvent,
+    JobFrameError,
+    TrainEpoch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,3 +129,11 @@ def frame_errors(
 ) -> tuple[list[JobFrameError], int]:
     get_job(session, job_id)
     return repository.frame_errors(session, job_id, offset=offset, limit=limit)
+
+
+def train_epochs(
+    session: Session, job_id: int, *, offset: int = 0, limit: int = 1000
+) -> tuple[list[TrainEpoch], int]:
+    """A job's per-epoch training figures (none for other kinds, or before an epoch ends)."""
+    get_job(session, job_id)
+    return repository.train_epochs(session, job_id, offset=offset, limit=limit)

@@ -1,4 +1,4 @@
-"""SQL tables of the jobs domain (migration: 0003_jobs).
+"""SQL tables of the jobs domain (migrations: 0003_jobs, 0009_train_epochs).
 
 The job row is the record of truth for status, progress, outputs and errors;
 Celery's result backend is never read.
@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,4 +101,30 @@ class JobFrameError(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     frame: Mapped[str] = mapped_column(String(1024))
     message: Mapped[str] = mapped_column(Text)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TrainEpoch(Base):
+    """One epoch of a ``train`` job: its loss, rates, validation figures and draws.
+
+    ``phase`` is ``train`` or ``fine_tune``; epochs count on across both (the fine-tune's
+    first follows the last trained). A resumed run that repeats an epoch replaces its row.
+    """
+
+    __tablename__ = "train_epochs"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer)
+    loss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lrs: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    val: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Per validation set: ``{"miou", "pixel_accuracy", "mean_accuracy", "per_class"}``."""
+    fitness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    improved: Mapped[bool] = mapped_column(Boolean, default=False)
+    draws: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    """Frames trained on in the epoch, by dataset name."""
+    seconds: Mapped[float] = mapped_column(Float)
+    """Training time of the run when the epoch ended."""
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

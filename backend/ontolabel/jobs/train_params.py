@@ -9,6 +9,7 @@ checkpoint on the source alone at a tenth of the learning rate.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
@@ -55,6 +56,15 @@ class TrainData(Contract):
         if (self.images_dir is None) != (self.labels_dir is None):
             raise ValueError("images_dir and labels_dir go together")
         return self
+
+
+def folders_name(images_dir: str, labels_dir: str) -> str:
+    """A folder pair's default name: the folder both lie in (``/data/city/{images,labels}``
+    is ``city``), else the images folder's."""
+    images, labels = PurePath(images_dir), PurePath(labels_dir)
+    if images.parent == labels.parent and images.parent.name:
+        return images.parent.name
+    return images.name
 
 
 class ValData(Contract):

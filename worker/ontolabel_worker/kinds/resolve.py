@@ -187,9 +187,14 @@ def folder(ctx: JobContext, path: str, field: str) -> Path:
 
 
 def dataset_pairs(
-    ctx: JobContext, dataset_id: int, frame_ids: Sequence[int] | None
+    ctx: JobContext,
+    dataset_id: int,
+    frame_ids: Sequence[int] | None,
+    *,
+    splits: Sequence[str] | None = None,
 ) -> list[FramePair]:
-    """Indexed frames of a dataset (optionally only ``frame_ids``) that have both files.
+    """Indexed frames of a dataset (optionally only ``frame_ids``, or those of ``splits``)
+    that have both files.
 
     Keys are frame ids, so previews land where ``/api/frames/{id}/preview`` looks.
     """
@@ -198,7 +203,7 @@ def dataset_pairs(
         if dataset is None:
             raise InvalidInput(f"dataset {dataset_id} does not exist", field="dataset_id")
         root = Path(dataset.root)
-        frames = datasets.labelled_frames(session, dataset_id, frame_ids)
+        frames = datasets.labelled_frames(session, dataset_id, frame_ids, splits=splits)
         return [
             FramePair(
                 key=str(f.id),

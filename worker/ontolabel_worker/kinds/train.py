@@ -1,72 +1,138 @@
-"""The ``train`` kind: one chunk trains a SegFormer student on image/label pairs."""
+"""The ``train`` kind: one chunk trains a student (``ontolabel_worker.ml.training``).
+
+``plan`` resolves every dataset into frame pairs (``train_plan``); ``run_chunk`` trains in
+this process, or in ``num_processes`` processes launched as a group of their own
+(``ml.training.launch``), reporting steps, epochs and their figures to the job
+(``train_progress``); the trainer resumes from its checkpoint under the job's folder, so
+a redelivered chunk goes on where the killed one stopped. ``finish`` registers the best
+model (``register_as``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ontolabel.core.db import session_scope
 from ontolabel.errors import InvalidInput
 from ontolabel.jobs.kinds import JobContext, JobKind, Plan, register
-from ontolabel.jobs.params import TrainParams
+from ontolabel.jobs.train_params import TrainParams
+from ontolabel.models import repository as models
 from ontolabel.models.schemas import ModelCreate
 from ontolabel.models.service import create_model
 
-from ontolabel_worker.kinds.resolve import Resolved, device_name, selected_pairs
-from ontolabel_worker.ml.data import FramePair
-from ontolabel_worker.ml.train import TrainConfig, train_student
+from ontolabel_worker.kinds.train_plan import TrainChunk, plan_training
+from ontolabel_worker.kinds.train_progress import JobTrainHooks
+from ontolabel_worker.ml import writer
+from ontolabel_worker.ml.training.data import TrainSource
+from ontolabel_worker.ml.training.launch import run_in_processes
+from ontolabel_worker.ml.training.loop import TrainHooks, TrainResult, TrainRun, train
+from ontolabel_worker.ml.training.optim import plan_steps
 
-_CONFIG_FIELDS = {"size", "steps", "batch_size", "crop", "learning_rate", "max_seconds"}
+RESULT_FILE = "result.json"
+"""The finished run's figures, for ``finish`` (which may run in another process)."""
 
 
-class TrainChunk(Resolved):
-    frames: list[FramePair]
-    params: TrainParams
+def planned_steps(chunk: TrainChunk) -> int:
+    """The steps the budget allows (early stopping may end sooner): the job's total."""
+    return plan_steps(chunk.params, chunk.source_sizes, chunk.params.num_processes).total
 
 
 def plan(ctx: JobContext, params: TrainParams) -> Plan[TrainChunk]:
-    pairs, _ = selected_pairs(ctx, params)  # fail at planning, not mid-run, on bad folders
-    if not pairs:
-        raise InvalidInput("no image/label pairs found to train on", field="images_dir")
-    return Plan(chunks=[TrainChunk(frames=pairs, params=params)], total=params.steps)
+    chunk = plan_training(ctx, params)
+    sizes = ", ".join(f"{s.name} {len(s.pairs)} (weight {s.weight:g})" for s in chunk.sources)
+    val = ", ".join(f"{v.name} {len(v.pairs)}" for v in chunk.val) or "none"
+    total = planned_steps(chunk)
+    ctx.log(
+        f"{len(chunk.class_names)} classes; frames: {sizes}; validation: {val}; up to {total} steps"
+    )
+    return Plan(chunks=[chunk], total=total)
+
+
+def training_run(chunk: TrainChunk, out_dir: Path) -> TrainRun:
+    """The trainer's view of the chunk."""
+    return TrainRun(
+        params=chunk.params,
+        class_names=chunk.class_names,
+        class_ids=chunk.class_ids,
+        sources=[TrainSource(s.name, s.pairs, s.weight, s.augment) for s in chunk.sources],
+        val=[(v.name, v.pairs) for v in chunk.val],
+        init_path=chunk.init_path,
+        out_dir=out_dir,
+    )
 
 
 def run_chunk(ctx: JobContext, chunk: TrainChunk) -> None:
-    params = chunk.params
-    config = TrainConfig(
-        **params.model_dump(include=_CONFIG_FIELDS), device=device_name(params.device)
+    """Train (or go on training) to the end; a cancelled run leaves its checkpoint."""
+    out = ctx.output_dir
+    hooks = JobTrainHooks(ctx, planned_steps(chunk))
+    run = training_run(chunk, out)
+    try:
+        if chunk.params.num_processes > 1:
+            result = _in_processes(ctx, run, trainer_hooks(hooks))
+        else:
+            result = train(run, trainer_hooks(hooks))
+        hooks.reached(result.steps)  # a finished run returns at once when redelivered
+    finally:
+        hooks.close()
+    if result.status == "finished":
+        writer.write_json(out / RESULT_FILE, _described(result))
+        fitness = "n/a" if result.best_fitness is None else f"{result.best_fitness:.4f}"
+        ctx.log(f"trained {result.epochs} epoch(s), {result.steps} step(s); best fitness {fitness}")
+
+
+def _in_processes(ctx: JobContext, run: TrainRun, hooks: TrainHooks) -> TrainResult:
+    """The run as a process group of its own, watched from here; when it fails, the end of
+    its log goes to the job's (the chunk's error keeps only its last line)."""
+    try:
+        return run_in_processes(run, hooks)
+    except RuntimeError as exc:
+        ctx.log(str(exc), "error")
+        raise
+
+
+def trainer_hooks(hooks: JobTrainHooks) -> TrainHooks:
+    return TrainHooks(
+        on_step=hooks.on_step,
+        on_epoch=hooks.on_epoch,
+        log=hooks.log,
+        is_cancelled=hooks.is_cancelled,
     )
 
-    def on_step(step: int, loss: float) -> None:
-        ctx.advance()
-        if step % 50 == 0:
-            ctx.log(f"step {step}: loss {loss:.4f}")
 
-    summary = train_student(
-        chunk.frames,
-        params.class_names,
-        params.class_ids,
-        ctx.output_dir / "model",
-        config,
-        on_step=on_step,
-        is_cancelled=ctx.is_cancelled,
-    )
-    ctx.log(f"trained: {summary}")
+def _described(result: TrainResult) -> dict[str, Any]:
+    return {
+        "model_dir": None if result.best_dir is None else str(result.best_dir),
+        "best_fitness": result.best_fitness,
+        "epochs": result.epochs,
+        "steps": result.steps,
+    }
 
 
 def finish(ctx: JobContext, params: TrainParams) -> dict[str, Any]:
-    out_dir = ctx.output_dir / "model"
-    outputs: dict[str, Any] = {"model_dir": str(out_dir)}
-    if params.register_as is not None and params.taxonomy_id is not None:
+    outputs: dict[str, Any] = writer.read_json(ctx.output_dir / RESULT_FILE)
+    if outputs["model_dir"] is None:
+        raise InvalidInput("training ended before it saved a model (no epoch completed)")
+    if params.register_as is not None:
+        outputs["model_id"] = _registered(ctx, params, Path(outputs["model_dir"]))
+    return outputs
+
+
+def _registered(ctx: JobContext, params: TrainParams, model_dir: Path) -> int:
+    """The id of the best model registered as ``register_as`` (once, if finish reruns)."""
+    assert params.register_as is not None
+    with session_scope(ctx.session_factory) as session:
+        existing = models.get_model_by_name(session, params.register_as)
+        if existing is not None and Path(existing.path) == model_dir.resolve():
+            return existing.id
         body = ModelCreate(
             name=params.register_as,
             taxonomy_id=params.taxonomy_id,
             kind="ontolabel",
-            path=str(out_dir),
+            path=str(model_dir),
             details={"trained_by_job": ctx.job_id},
         )
-        with session_scope(ctx.session_factory) as session:
-            outputs["model_id"] = create_model(session, ctx.settings, body, "ontolabel").id
-    return outputs
+        return create_model(session, ctx.settings, body, "ontolabel").id
 
 
 TRAIN = register(
