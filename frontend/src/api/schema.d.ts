@@ -404,6 +404,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/epochs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Train Epochs
+         * @description A train job's figures per epoch (loss, rates, validation mIoU), in the order run.
+         */
+        get: operations["list_train_epochs_api_jobs__job_id__epochs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/errors": {
         parameters: {
             query?: never;
@@ -960,6 +980,167 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AugmentOverrides
+         * @description Any subset of the augmentation, e.g. one dataset's crop scales (as the paper's
+         *     per-dataset entries in ``config.yaml``).
+         */
+        AugmentOverrides: {
+            /** Blur Prob */
+            blur_prob?: number | null;
+            /** Brightness */
+            brightness?: [
+                number,
+                number
+            ] | null;
+            /** Contrast */
+            contrast?: [
+                number,
+                number
+            ] | null;
+            /** Flip */
+            flip?: number | null;
+            /** Gaussian Noise */
+            gaussian_noise?: number | null;
+            /** Hue Shift */
+            hue_shift?: [
+                number,
+                number
+            ] | null;
+            /** Max Crop Scale */
+            max_crop_scale?: number | null;
+            /** Max Crop Size */
+            max_crop_size?: number | null;
+            /** Min Crop Scale */
+            min_crop_scale?: number | null;
+            /** Min Crop Size */
+            min_crop_size?: number | null;
+            /** Noise Prob */
+            noise_prob?: number | null;
+            /** Saturation */
+            saturation?: [
+                number,
+                number
+            ] | null;
+            /** Shear */
+            shear?: [
+                number,
+                number
+            ] | null;
+        };
+        /**
+         * AugmentSettings
+         * @description The paper's augmentation (``config.yaml`` ``augmentation.base``, same names; its
+         *     ``affine.shear`` is ``shear``), on ``torchvision.transforms.v2`` with image and label
+         *     transformed together (``ontolabel_worker.ml.augment`` explains each setting).
+         */
+        AugmentSettings: {
+            /**
+             * Blur Prob
+             * @default 0.005
+             */
+            blur_prob?: number;
+            /**
+             * Brightness
+             * @default [
+             *       0.85,
+             *       1.15
+             *     ]
+             */
+            brightness?: [
+                number,
+                number
+            ];
+            /**
+             * Contrast
+             * @default [
+             *       0.85,
+             *       1.15
+             *     ]
+             */
+            contrast?: [
+                number,
+                number
+            ];
+            /**
+             * Crop
+             * @description Side of the training crops.
+             * @default 512
+             */
+            crop?: number;
+            /**
+             * Flip
+             * @default 0.5
+             */
+            flip?: number;
+            /**
+             * Gaussian Noise
+             * @description Sigma, of 0-1.
+             * @default 0.01
+             */
+            gaussian_noise?: number;
+            /**
+             * Hue Shift
+             * @description Degrees.
+             * @default [
+             *       -3,
+             *       3
+             *     ]
+             */
+            hue_shift?: [
+                number,
+                number
+            ];
+            /**
+             * Max Crop Scale
+             * @default 0.95
+             */
+            max_crop_scale?: number;
+            /**
+             * Max Crop Size
+             * @default 14400
+             */
+            max_crop_size?: number;
+            /**
+             * Min Crop Scale
+             * @default 0.67
+             */
+            min_crop_scale?: number;
+            /**
+             * Min Crop Size
+             * @description The paper's 240 only binds on frames under ~380 px, where it pads instead of cropping; 64 keeps the paper's windows and still crops small frames.
+             * @default 64
+             */
+            min_crop_size?: number;
+            /**
+             * Noise Prob
+             * @default 0.0025
+             */
+            noise_prob?: number;
+            /**
+             * Saturation
+             * @default [
+             *       0.85,
+             *       1.15
+             *     ]
+             */
+            saturation?: [
+                number,
+                number
+            ];
+            /**
+             * Shear
+             * @description Degrees.
+             * @default [
+             *       -2,
+             *       2
+             *     ]
+             */
+            shear?: [
+                number,
+                number
+            ];
+        };
         /** Body_import_mapping_api_mappings_import_post */
         Body_import_mapping_api_mappings_import_post: {
             /**
@@ -2518,6 +2699,88 @@ export interface components {
             never_labelled: string[];
         };
         /**
+         * OptimSettings
+         * @description AdamW in two groups (encoder / the rest), warm-up, then a schedule stepped per step.
+         */
+        OptimSettings: {
+            /**
+             * Accumulation
+             * @description Batches per step.
+             * @default 1
+             */
+            accumulation?: number;
+            /**
+             * Encoder Lr
+             * @description The backbone's rate (default: lr when null).
+             * @default 0.00001
+             */
+            encoder_lr?: number | null;
+            /**
+             * Gamma
+             * @default 0.1
+             */
+            gamma?: number;
+            /**
+             * Grad Clip
+             * @description Max gradient norm.
+             * @default 1
+             */
+            grad_clip?: number | null;
+            /**
+             * Lr
+             * @default 0.0001
+             */
+            lr?: number;
+            /**
+             * Milestones
+             * @description multistep: fractions of all steps.
+             * @default [
+             *       0.9,
+             *       0.95
+             *     ]
+             */
+            milestones?: number[];
+            /**
+             * Min Lr
+             * @description cosine: the final rate.
+             * @default 0.000001
+             */
+            min_lr?: number;
+            /**
+             * Momentum
+             * @description SGD only.
+             * @default 0.9
+             */
+            momentum?: number;
+            /**
+             * Optimizer
+             * @default adamw
+             * @enum {string}
+             */
+            optimizer?: "adamw" | "adam" | "sgd";
+            /**
+             * Poly Power
+             * @default 0.9
+             */
+            poly_power?: number;
+            /**
+             * Schedule
+             * @default multistep
+             * @enum {string}
+             */
+            schedule?: "multistep" | "poly" | "cosine" | "constant";
+            /**
+             * Warmup Epochs
+             * @default 1
+             */
+            warmup_epochs?: number;
+            /**
+             * Weight Decay
+             * @default 0.05
+             */
+            weight_decay?: number;
+        };
+        /**
          * PreviewFrame
          * @description One frame to cache teacher probabilities for, by key and file paths.
          */
@@ -3028,6 +3291,36 @@ export interface components {
             split?: string | null;
         };
         /**
+         * StudentModel
+         * @description What to train: a preset built from its config, or weights to start from.
+         */
+        StudentModel: {
+            /**
+             * Hub Id
+             * @description Start from a Hugging Face hub id (needs a network).
+             */
+            hub_id?: string | null;
+            /** @description Start from a registered model or a save_pretrained folder. */
+            init?: components["schemas"]["ModelRef"] | null;
+            /**
+             * Init Head
+             * @description A new classification head when the class list differs.
+             * @default true
+             */
+            init_head?: boolean;
+            /**
+             * No Object Weight
+             * @description Mask2Former only.
+             * @default 0.005
+             */
+            no_object_weight?: number;
+            /**
+             * Preset
+             * @description Build this architecture (random weights unless `init`).
+             */
+            preset?: ("segformer-nano" | "segformer-tiny" | "segformer-b0" | "mask2former-swin-tiny") | null;
+        };
+        /**
          * TTASettings
          * @description Test-time augmentation (DESIGN.md rule 6): softmax averaged over flip x scales.
          */
@@ -3308,26 +3601,179 @@ export interface components {
             version: number;
         };
         /**
+         * TrainData
+         * @description One training dataset: a registered dataset's split, two folders, or the output of
+         *     a finished ``pseudo_label`` job (its labels beside the images it labelled).
+         */
+        TrainData: {
+            /** @description This dataset's augmentation, over the job's. */
+            augment?: components["schemas"]["AugmentOverrides"] | null;
+            /** Dataset Id */
+            dataset_id?: number | null;
+            /** Images Dir */
+            images_dir?: string | null;
+            /** Labels Dir */
+            labels_dir?: string | null;
+            /**
+             * Merge Val
+             * @description With dataset_id: also train on its val split.
+             * @default false
+             */
+            merge_val?: boolean;
+            /**
+             * Name
+             * @description Shown in logs and metrics (default: from the source).
+             */
+            name?: string | null;
+            /**
+             * Pseudo Label Job
+             * @description A finished pseudo_label job's output.
+             */
+            pseudo_label_job?: number | null;
+            /**
+             * Split
+             * @description With dataset_id: the split to train on.
+             * @default train
+             */
+            split?: string | null;
+            /**
+             * Weight
+             * @description Sampling weight.
+             * @default 1
+             */
+            weight?: number;
+        };
+        /** TrainEpochList */
+        TrainEpochList: {
+            /** Items */
+            items: components["schemas"]["TrainEpochRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * TrainEpochRead
+         * @example {
+         *       "draws": {
+         *         "city": 250,
+         *         "pseudo_label job 14": 250
+         *       },
+         *       "epoch": 3,
+         *       "fitness": 0.632,
+         *       "improved": true,
+         *       "loss": 0.412,
+         *       "lrs": {
+         *         "encoder": 0.00001,
+         *         "rest": 0.0001
+         *       },
+         *       "phase": "train",
+         *       "seconds": 124.5,
+         *       "step": 375,
+         *       "time": "2025-06-01T12:03:00Z",
+         *       "val": {
+         *         "city-val": {
+         *           "mean_accuracy": 0.72,
+         *           "miou": 0.61,
+         *           "per_class": {
+         *             "road": 0.93,
+         *             "sky": 0.88
+         *           },
+         *           "pixel_accuracy": 0.9
+         *         }
+         *       }
+         *     }
+         */
+        TrainEpochRead: {
+            /**
+             * Draws
+             * @description Frames trained on in the epoch, by dataset.
+             */
+            draws: {
+                [key: string]: number;
+            };
+            /**
+             * Epoch
+             * @description Counted on across both phases.
+             */
+            epoch: number;
+            /**
+             * Fitness
+             * @description 0.8 mIoU + 0.2 mean class accuracy on the first validation set.
+             */
+            fitness: number | null;
+            /**
+             * Improved
+             * @description This epoch's weights are the best so far.
+             */
+            improved: boolean;
+            /**
+             * Loss
+             * @description Mean training loss over the epoch.
+             */
+            loss: number | null;
+            /**
+             * Lrs
+             * @description Learning rate per parameter group.
+             */
+            lrs: {
+                [key: string]: number;
+            };
+            /**
+             * Phase
+             * @enum {string}
+             */
+            phase: "train" | "fine_tune";
+            /**
+             * Seconds
+             * @description Training time of the run when the epoch ended.
+             */
+            seconds: number;
+            /**
+             * Step
+             * @description Optimizer steps done when the epoch ended.
+             */
+            step: number;
+            /**
+             * Time
+             * Format: date-time
+             */
+            time: string;
+            /**
+             * Val
+             * @description Per validation set (empty: not validated).
+             */
+            val: {
+                [key: string]: components["schemas"]["ValFigures"];
+            };
+        };
+        /**
          * TrainJobCreate
-         * @description A job of kind ``train``. Train a SegFormer student on image/label pairs in the source taxonomy's ids.
+         * @description A job of kind ``train``. Train a student on the source plus pseudo-labelled data; the first `data` entry is
+         *     the source (validation, and the fine-tune at the end, use it).
          * @example {
          *       "kind": "train",
          *       "params": {
-         *         "class_ids": [
-         *           0,
-         *           1,
-         *           2
+         *         "data": [
+         *           {
+         *             "dataset_id": 2,
+         *             "split": "train"
+         *           },
+         *           {
+         *             "pseudo_label_job": 14,
+         *             "weight": 0.5
+         *           }
          *         ],
-         *         "class_names": [
-         *           "road",
-         *           "building",
-         *           "sky"
-         *         ],
-         *         "images_dir": "/data/city/images",
-         *         "labels_dir": "/data/city/labels",
+         *         "epochs": 50,
+         *         "model": {
+         *           "preset": "segformer-b0"
+         *         },
          *         "register_as": "student-1",
-         *         "steps": 2000,
-         *         "taxonomy_id": 4
+         *         "taxonomy_id": 4,
+         *         "val": [
+         *           {
+         *             "dataset_id": 2,
+         *             "split": "val"
+         *           }
+         *         ]
          *       }
          *     }
          */
@@ -3342,81 +3788,168 @@ export interface components {
         };
         /**
          * TrainParams
-         * @description Train a SegFormer student on image/label pairs in the source taxonomy's ids.
+         * @description Train a student on the source plus pseudo-labelled data; the first `data` entry is
+         *     the source (validation, and the fine-tune at the end, use it).
          * @example {
-         *       "class_ids": [
-         *         0,
-         *         1,
-         *         2
+         *       "data": [
+         *         {
+         *           "dataset_id": 2,
+         *           "split": "train"
+         *         },
+         *         {
+         *           "pseudo_label_job": 14,
+         *           "weight": 0.5
+         *         }
          *       ],
-         *       "class_names": [
-         *         "road",
-         *         "building",
-         *         "sky"
-         *       ],
-         *       "images_dir": "/data/city/images",
-         *       "labels_dir": "/data/city/labels",
+         *       "epochs": 50,
+         *       "model": {
+         *         "preset": "segformer-b0"
+         *       },
          *       "register_as": "student-1",
-         *       "steps": 2000,
-         *       "taxonomy_id": 4
+         *       "taxonomy_id": 4,
+         *       "val": [
+         *         {
+         *           "dataset_id": 2,
+         *           "split": "val"
+         *         }
+         *       ]
          *     }
          */
         TrainParams: {
             /**
+             * @default {
+             *       "blur_prob": 0.005,
+             *       "brightness": [
+             *         0.85,
+             *         1.15
+             *       ],
+             *       "contrast": [
+             *         0.85,
+             *         1.15
+             *       ],
+             *       "crop": 512,
+             *       "flip": 0.5,
+             *       "gaussian_noise": 0.01,
+             *       "hue_shift": [
+             *         -3,
+             *         3
+             *       ],
+             *       "max_crop_scale": 0.95,
+             *       "max_crop_size": 14400,
+             *       "min_crop_scale": 0.67,
+             *       "min_crop_size": 64,
+             *       "noise_prob": 0.0025,
+             *       "saturation": [
+             *         0.85,
+             *         1.15
+             *       ],
+             *       "shear": [
+             *         -2,
+             *         2
+             *       ]
+             *     }
+             */
+            augment?: components["schemas"]["AugmentSettings"];
+            /**
              * Batch Size
+             * @description Per process.
              * @default 4
              */
             batch_size?: number;
-            /** Class Ids */
-            class_ids: number[];
-            /** Class Names */
-            class_names: string[];
             /**
-             * Crop
-             * @default 128
+             * Checkpoint Every
+             * @description Steps between resume checkpoints.
+             * @default 200
              */
-            crop?: number;
-            /** Dataset Id */
-            dataset_id?: number | null;
+            checkpoint_every?: number;
+            /** Data */
+            data: components["schemas"]["TrainData"][];
             /** Device */
             device?: string | null;
+            /** Epochs */
+            epochs?: number | null;
             /**
-             * Frame Ids
-             * @description Only these frames of the dataset.
+             * Fine Tune Epochs
+             * @description Then fine-tune the best checkpoint on the source alone at 0.1x the rate.
+             * @default 0
              */
-            frame_ids?: number[] | null;
-            /** Images Dir */
-            images_dir?: string | null;
-            /** Labels Dir */
-            labels_dir?: string | null;
+            fine_tune_epochs?: number;
             /**
-             * Learning Rate
-             * @default 0.0006
+             * Max Seconds
+             * @description Stop after this long.
              */
-            learning_rate?: number;
-            /** Max Seconds */
             max_seconds?: number | null;
+            model: components["schemas"]["StudentModel"];
+            /**
+             * Num Processes
+             * @description Accelerate processes.
+             * @default 1
+             */
+            num_processes?: number;
+            /**
+             * Num Workers
+             * @default 2
+             */
+            num_workers?: number;
+            /**
+             * @default {
+             *       "accumulation": 1,
+             *       "encoder_lr": 0.00001,
+             *       "gamma": 0.1,
+             *       "grad_clip": 1,
+             *       "lr": 0.0001,
+             *       "milestones": [
+             *         0.9,
+             *         0.95
+             *       ],
+             *       "min_lr": 0.000001,
+             *       "momentum": 0.9,
+             *       "optimizer": "adamw",
+             *       "poly_power": 0.9,
+             *       "schedule": "multistep",
+             *       "warmup_epochs": 1,
+             *       "weight_decay": 0.05
+             *     }
+             */
+            optim?: components["schemas"]["OptimSettings"];
+            /**
+             * Patience
+             * @description Epochs without gain.
+             * @default 15
+             */
+            patience?: number;
+            /**
+             * Precision
+             * @description Autocast on CUDA; CPU is fp32.
+             * @default bf16
+             * @enum {string}
+             */
+            precision?: "bf16" | "fp16" | "fp32";
             /**
              * Register As
-             * @description Register the student by name.
+             * @description Register the best model.
              */
             register_as?: string | null;
             /**
-             * Size
-             * @default tiny
-             * @enum {string}
+             * Seed
+             * @default 0
              */
-            size?: "nano" | "tiny" | "b0";
-            /**
-             * Steps
-             * @default 200
-             */
-            steps?: number;
+            seed?: number;
+            /** Steps */
+            steps?: number | null;
             /**
              * Taxonomy Id
-             * @description The student's taxonomy (to register it).
+             * @description The student's taxonomy: its non-void classes, in order.
              */
-            taxonomy_id?: number | null;
+            taxonomy_id: number;
+            /** Val */
+            val?: components["schemas"]["ValData"][];
+            /**
+             * Val Every
+             * @description Validate every N epochs.
+             * @default 1
+             */
+            val_every?: number;
         };
         /** UnpairedRead */
         UnpairedRead: {
@@ -3428,6 +3961,50 @@ export interface components {
             label: string | null;
             /** Reason */
             reason: string;
+        };
+        /**
+         * ValData
+         * @description A validation set: a registered dataset's split or two folders (source ids).
+         */
+        ValData: {
+            /** Dataset Id */
+            dataset_id?: number | null;
+            /** Images Dir */
+            images_dir?: string | null;
+            /** Labels Dir */
+            labels_dir?: string | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Split
+             * @default val
+             */
+            split?: string | null;
+        };
+        /**
+         * ValFigures
+         * @description One validation set's figures after an epoch (fractions of 1; null: nothing to count).
+         */
+        ValFigures: {
+            /**
+             * Mean Accuracy
+             * @description Mean per-class accuracy.
+             */
+            mean_accuracy?: number | null;
+            /** Miou */
+            miou: number | null;
+            /**
+             * Per Class
+             * @description IoU by class.
+             */
+            per_class?: {
+                [key: string]: number | null;
+            };
+            /**
+             * Pixel Accuracy
+             * @description Correct / labelled pixels.
+             */
+            pixel_accuracy?: number | null;
         };
         /**
          * VerificationCreate
@@ -4612,6 +5189,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobRead"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_train_epochs_api_jobs__job_id__epochs_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainEpochList"];
                 };
             };
             /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
