@@ -37,11 +37,7 @@ def _picture(*media_types: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _send(rendered: service.Rendered, if_none_match: str | None) -> Response:
-    headers = {
-        "ETag": rendered.etag,
-        "Cache-Control": "private, max-age=3600",
-        "X-Content-Type-Options": "nosniff",
-    }
+    headers = {"ETag": rendered.etag, "Cache-Control": "private, max-age=3600"}
     if if_none_match is not None and rendered.etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
     return Response(rendered.body, media_type=rendered.media_type, headers=headers)
