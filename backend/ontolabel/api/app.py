@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from ontolabel import __version__
 from ontolabel.api.errors import ANY_ERROR, INVALID_REQUEST, install_error_handlers
 from ontolabel.api.headers import SecurityHeaders
+from ontolabel.api.limits import BodyLimit
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import make_engine, make_session_factory
 from ontolabel.datasets.routes import router as datasets_router
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
 
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     if settings.allowed_origins:  # else no CORS header at all: other origins are refused
         app.add_middleware(
             CORSMiddleware,
