@@ -1,12 +1,33 @@
-"""Bodies every domain shares: the one error shape, and reading a schema off a row."""
+"""Bodies every domain shares: the one error shape, reading a schema off a row, and the
+ranged integers every path, query and body uses."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from annotated_types import Interval
 from pydantic import BaseModel, ConfigDict, Field
 
+from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN
+
 Read = TypeVar("Read", bound=BaseModel)
+
+ID_MAX = 2**31 - 1
+"""Ids are INTEGER columns (32-bit on PostgreSQL): no larger one names a row, and the
+databases refuse to compare with one past 64 bits, so it is a 422 here instead of a 500."""
+
+Id = Annotated[int, Interval(ge=1, le=ID_MAX)]
+"""A row id (or a revision number): in paths, queries and bodies."""
+Offset = Annotated[int, Interval(ge=0, le=ID_MAX)]
+"""Rows to skip in a list."""
+Count = Annotated[int, Interval(ge=1, le=ID_MAX)]
+"""How many (every n-th, n at random): never more than a table holds."""
+Seq = Annotated[int, Interval(ge=0, le=ID_MAX)]
+"""A position in a job's log."""
+ClassId = Annotated[int, Interval(ge=CLASS_ID_MIN, le=CLASS_ID_MAX)]
+"""A class id as taxonomies store it (32-bit)."""
+Seed = Annotated[int, Interval(ge=-(2**63), le=2**63 - 1)]
+"""A random seed (64-bit, so a stored sampling rule reads back in every database)."""
 
 
 def read_record(schema: type[Read], record: object, **values: Any) -> Read:
