@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
-from ontolabel.core.schemas import ErrorRead, Id, Offset
+from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
 from ontolabel.mappings import service
@@ -99,11 +99,11 @@ def import_mapping(
     file: Annotated[
         UploadFile, File(description="A reference master_labels_*.csv or native YAML.")
     ],
-    extra_taxonomy: Annotated[str | None, Form(description="Required for CSV.")] = None,
+    extra_taxonomy: Annotated[Name | None, Form(description="Required for CSV.")] = None,
     source_taxonomy: Annotated[
-        str | None, Form(description="Used if it exists, else created from the file.")
+        Name | None, Form(description="Used if it exists, else created from the file.")
     ] = None,
-    name: Annotated[str | None, Form(description="Default: <extra>-to-<source>.")] = None,
+    name: Annotated[Name | None, Form(description="Default: <extra>-to-<source>.")] = None,
     message: Annotated[str, Form()] = "",
     format: Annotated[Literal["csv", "yaml"] | None, Form()] = None,
 ) -> MappingDetailRead:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
-from ontolabel.core.schemas import ErrorRead, Id, Offset
+from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
 from ontolabel.taxonomies import service
@@ -77,7 +77,7 @@ def import_taxonomy(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="A reference labels.csv or a native YAML.")],
     kind: Annotated[TaxonomyKind, Form()] = "extra",
-    name: Annotated[str | None, Form(description="Default: the YAML's name or file stem.")] = None,
+    name: Annotated[Name | None, Form(description="Default: the YAML's name or file stem.")] = None,
     format: Annotated[Literal["csv", "yaml"] | None, Form()] = None,
 ) -> TaxonomyDetailRead:
     """Create a taxonomy from an uploaded file; nothing is stored if the file is bad."""
