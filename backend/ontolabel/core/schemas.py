@@ -15,6 +15,7 @@ from ontolabel.domain.limits import (
     NAME_MAX_CHARS,
     cell_problem,
     name_problem,
+    text_problem,
 )
 from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN
 
@@ -60,6 +61,13 @@ Name = Annotated[
 ]
 """A name (taxonomy, class, mapping, dataset, model, sample set): not blank, no control
 characters, at most ``NAME_MAX_CHARS`` (``domain.limits``, which the file readers share)."""
+ShortText = Annotated[
+    str,
+    Field(max_length=NAME_MAX_CHARS, json_schema_extra={"pattern": f"^{_PRINTABLE}*$"}),
+    _refusing(text_problem),
+]
+"""A short text beside a name (a class's category): no control characters, at most
+``NAME_MAX_CHARS``, blank allowed."""
 Cell = Annotated[
     str,
     Field(max_length=CELL_MAX_CHARS, json_schema_extra={"pattern": f"^{_PRINTABLE}*$"}),

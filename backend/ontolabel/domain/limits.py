@@ -39,13 +39,17 @@ def control_character(text: str) -> str | None:
     )
 
 
-def name_problem(text: str) -> str | None:
-    """Why ``text`` cannot be a name (blank, too long, a control character), or None."""
-    if not text.strip():
-        return "must not be blank"
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a short text such as a category (too long, a control
+    character), or None."""
     if len(text) > NAME_MAX_CHARS:
         return f"must be at most {NAME_MAX_CHARS} characters, not {len(text)}"
     return control_character(text)
+
+
+def name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a name (blank, too long, a control character), or None."""
+    return "must not be blank" if not text.strip() else text_problem(text)
 
 
 def cell_problem(text: str) -> str | None:

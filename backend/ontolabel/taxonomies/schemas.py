@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import JsonDict
 
-from ontolabel.core.schemas import Id, Name
+from ontolabel.core.schemas import Id, Name, ShortText
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.limits import CLASSES_MAX
 from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN, Taxonomy, TaxonomyClass
@@ -44,7 +44,7 @@ class TaxonomyClassSchema(BaseModel):
     color: str | None = Field(
         default=None, pattern=r"^#[0-9a-fA-F]{6}$", description="Display colour, #rrggbb."
     )
-    category: Name | None = None
+    category: ShortText | None = None
     ignore: bool = Field(default=False, description="Excluded from training and evaluation.")
     file_cells: dict[str, str] = Field(
         default_factory=dict,

@@ -38,6 +38,7 @@ from ontolabel.domain.limits import (
     ROWS_MAX,
     cell_problem,
     name_problem,
+    text_problem,
 )
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN, Taxonomy, TaxonomyClass
@@ -122,6 +123,13 @@ def _load(text: str, source: str, kind: str) -> dict[str, Any]:
 def _name(value: Any, *, source: str, line: int, field: str) -> str:
     text: str = _typed(value, str, source=source, line=line, field=field)
     refuse(name_problem(text), file=source, line=line, field=field)
+    return text
+
+
+def _category(value: Any, *, source: str, line: int) -> str | None:
+    text: str | None = _typed(value, (str, type(None)), source=source, line=line, field="category")
+    if text is not None:
+        refuse(text_problem(text), file=source, line=line, field="category")
     return text
 
 
@@ -294,9 +302,7 @@ def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
             color=_typed(
                 entry.get("color"), (str, type(None)), source=source, line=line, field="color"
             ),
-            category=None
-            if entry.get("category") is None
-            else _name(entry["category"], source=source, line=line, field="category"),
+            category=_category(entry.get("category"), source=source, line=line),
             ignore=_typed(
                 entry.get("ignore", False), bool, source=source, line=line, field="ignore"
             ),
