@@ -147,3 +147,18 @@ def test_a_mapping_csv_with_an_id_out_of_range_is_refused(client: TestClient) ->
     assert response.status_code == 422, response.text[:500]
     assert response.json()["line"] == 3
     assert client.get("/api/taxonomies").json()["total"] == 2
+
+
+def test_a_billion_laughs_yaml_is_refused_not_expanded(client: TestClient) -> None:
+    # given 400 bytes of YAML whose aliases would expand nine-fold eight times over
+    text = "kind: taxonomy\nname: lol\nclasses:\n- &a {id: 0, name: lol}\n"
+    for outer, inner in zip("bcdefghi", "abcdefgh", strict=True):
+        text += f"- &{outer} [{', '.join([f'*{inner}'] * 9)}]\n"
+    # when it is imported
+    response = client.post(
+        "/api/taxonomies/import", files={"file": ("lol.yaml", text.encode(), "application/yaml")}
+    )
+    # then it is a short 422 on the anchor's line, and nothing is stored
+    assert response.status_code == 422 and len(response.content) < 1000
+    assert response.json()["line"] == 4 and "alias" in response.json()["detail"]
+    assert client.get("/api/taxonomies").json()["total"] == 0
