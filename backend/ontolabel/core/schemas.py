@@ -1,5 +1,5 @@
 """Bodies every domain shares: the one error shape, reading a schema off a row, and the
-ranged integers every path, query and body uses."""
+ranged integers and bounded names every path, query and body uses."""
 
 from __future__ import annotations
 

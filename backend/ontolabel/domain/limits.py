@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN
+
 NAME_MAX_CHARS = 200
 """A taxonomy, mapping, class, dataset, model or sample-set name."""
 CELL_MAX_CHARS = 256
@@ -37,6 +39,13 @@ def control_character(text: str) -> str | None:
         f"must not contain control characters (U+{ord(found.group()):04X} at character "
         f"{found.start() + 1})"
     )
+
+
+def class_id_problem(value: int) -> str | None:
+    """Why ``value`` cannot be a class id (the database stores them in 32 bits), or None."""
+    if CLASS_ID_MIN <= value <= CLASS_ID_MAX:
+        return None
+    return f"must be a 32-bit integer ({CLASS_ID_MIN} to {CLASS_ID_MAX})"
 
 
 def text_problem(text: str) -> str | None:

@@ -37,11 +37,12 @@ from ontolabel.domain.limits import (
     CLASSES_MAX,
     ROWS_MAX,
     cell_problem,
+    class_id_problem,
     name_problem,
     text_problem,
 )
 from ontolabel.domain.mapping import Mapping, MappingRow
-from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN, Taxonomy, TaxonomyClass
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 
 _LINE = "__line__"
 _KEY_LINES = "__key_lines__"
@@ -135,13 +136,7 @@ def _category(value: Any, *, source: str, line: int) -> str | None:
 
 def _class_id(value: Any, *, source: str, line: int, field: str) -> int:
     class_id: int = _typed(value, int, source=source, line=line, field=field)
-    if not CLASS_ID_MIN <= class_id <= CLASS_ID_MAX:
-        raise FormatError(
-            f"{field} must be a 32-bit integer ({CLASS_ID_MIN} to {CLASS_ID_MAX}), got {class_id}",
-            file=source,
-            line=line,
-            field=field,
-        )
+    refuse(class_id_problem(class_id), file=source, line=line, field=field)
     return class_id
 
 

@@ -31,12 +31,11 @@ from ontolabel.domain.limits import (
     CLASSES_MAX,
     ROWS_MAX,
     cell_problem,
+    class_id_problem,
     name_problem,
 )
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import (
-    CLASS_ID_MAX,
-    CLASS_ID_MIN,
     VOID_ID,
     Taxonomy,
     TaxonomyClass,
@@ -163,8 +162,9 @@ def _integer(text: str) -> int:
         value = int(text.strip())
     except ValueError:
         raise ValueError("must be an integer") from None
-    if not CLASS_ID_MIN <= value <= CLASS_ID_MAX:
-        raise ValueError(f"must be a 32-bit integer ({CLASS_ID_MIN} to {CLASS_ID_MAX})")
+    problem = class_id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -172,18 +172,21 @@ def _optional_integer(text: str) -> int | None:
     return _integer(text) if text.strip() else None
 
 
+def _bounded_name(value: str) -> str:
+    problem = name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 def _name(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be blank: every class needs one")
-    return _optional_name(text) or ""
+    return _bounded_name(text.strip())
 
 
 def _optional_name(text: str) -> str | None:
-    value = text.strip()
-    problem = name_problem(value) if value else None
-    if problem is not None:
-        raise ValueError(problem)
-    return value or None
+    return _bounded_name(text.strip()) if text.strip() else None
 
 
 def _flag(text: str) -> bool:
