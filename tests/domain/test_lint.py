@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
+from typing import Any
 
+import pytest
 from ontolabel.domain.formats.reference import read_mapping_csv
 from ontolabel.domain.lint import (
+    SUGGEST_MAX,
     Finding,
     lint_mapping,
     lint_source_consistency,
@@ -192,3 +196,43 @@ def test_ids_a_label_png_cannot_hold_are_reported() -> None:
     (car,) = _only(linted, "source-id-range")
     assert (car.severity, car.row) == ("error", 1)
     assert "'car'" in car.message and "pseudo-label" in car.message
+
+
+def _record_close_matches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every (word, longest candidate) lint hands to difflib, which then runs as usual."""
+    calls: list[tuple[str, int]] = []
+    real = difflib.get_close_matches
+
+    def recording(word: str, candidates: Any, *args: Any, **kwargs: Any) -> list[str]:
+        calls.append((word, max(map(len, candidates), default=0)))
+        return real(word, candidates, *args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", recording)
+    return calls
+
+
+def test_a_very_long_cell_is_compared_to_no_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a cell of 20,000 characters among ordinary ones
+    calls = _record_close_matches(monkeypatch)
+    long_cell = "car " * 5000
+    mapping = make_mapping({"road": ["road", long_cell], "car": ["car", "truck", "tuck"]})
+    # when linted
+    findings = _only(lint_mapping(mapping, EXTRA), "unknown-label")
+    # then both unknown cells are reported, only the short one got a suggestion, and
+    # difflib never saw a word more than twice the longest name it was compared with
+    assert [f.suggestion for f in findings] == [None, "truck"]
+    assert calls and all(len(word) <= 2 * longest for word, longest in calls)
+
+
+def test_close_match_lookups_are_rationed_per_lint(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a draft of 3,000 distinct unknown cells, each twice, and 3,000 unmapped labels
+    calls = _record_close_matches(monkeypatch)
+    extra = make_taxonomy([f"label {i}" for i in range(3000)])
+    cells = [f"zz{i}" for i in range(3000)]
+    mapping = make_mapping({"road": cells + cells})
+    # when linted
+    findings = lint_mapping(mapping, extra)
+    # then every cell and label is reported, but difflib ran at most SUGGEST_MAX times
+    assert len(_only(findings, "unknown-label")) == 6000
+    assert len(_only(findings, "unmapped-label")) == 3000
+    assert 0 < len(calls) <= SUGGEST_MAX

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +16,8 @@ from ontolabel.domain.formats.reference import (
     write_labels_csv,
     write_mapping_csv,
 )
+from ontolabel.domain.mapping import Mapping, MappingRow
+from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 from ontolabel.errors import InvalidInput
 
 from domain.factories import labels_for, reference_mapping_files, require_reference
@@ -177,3 +182,43 @@ def test_labels_csv_tolerates_padding_blank_lines_bom_and_ragged_rows(
     taxonomy = read_labels_csv(text, name="x")
     # then ids and names are exactly the intended ones
     assert [(c.id, c.name) for c in taxonomy] == rows
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1+cmd", "-2+3", "@SUM(A1:A9)"]
+
+
+def _cells(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_mapping_csv_export_neutralises_formula_cells_and_reads_back() -> None:
+    # given a mapping whose row name and cells a spreadsheet would run as formulas
+    mapping = Mapping(
+        "e", "s", (MappingRow(0, "=cmd", (*FORMULAS, "-1", "'=quoted")), MappingRow(255, "void"))
+    )
+    # when written as CSV
+    text = write_mapping_csv(mapping)
+    # then each such cell starts with a quote, numbers as they are, and it reads back
+    row = _cells(text)[1]
+    assert row == ["0", "'=cmd", *(f"'{f}" for f in FORMULAS), "-1", "''=quoted"]
+    assert read_mapping_csv(text, extra_taxonomy="e", source_taxonomy="s").mapping == mapping
+
+
+def test_labels_csv_export_neutralises_formula_cells_and_keeps_negative_ids() -> None:
+    # given a class named like a formula with id -1, and a kept cell starting with a tab
+    taxonomy = Taxonomy(
+        "t",
+        (
+            TaxonomyClass(-1, FORMULAS[0], train_id=-1, category="@flat"),
+            TaxonomyClass(3, "road", file_cells=(("note", "\tx"),)),
+        ),
+        file_columns=("id", "name", "trainId", "category", "note"),
+    )
+    # when written as a labels.csv
+    text = write_labels_csv(taxonomy)
+    # then the formula cells are quoted, the numbers are not, and it reads back the same
+    assert _cells(text)[1:] == [
+        ["-1", f"'{FORMULAS[0]}", "-1", "'@flat", ""],
+        ["3", "road", "", "", "'\tx"],
+    ]
+    assert read_labels_csv(text, name="t") == taxonomy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from datasets.factories import (
 )
 from fastapi.testclient import TestClient
 from ontolabel.core.config import Settings
+from ontolabel.frames.service import RENDER_MAX_SIDE
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,3 +136,33 @@ def test_image_content_type_comes_from_the_bytes(
     assert (_png(tiff.content) == rgb).all()
     assert jpeg.status_code == 200 and jpeg.headers["content-type"] == "image/jpeg"
     assert jpeg.content == (root / "images/s/001.png").read_bytes()
+
+
+def test_label_and_overlay_of_a_64_mpx_frame_are_drawn_at_a_bounded_size(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given an 8000 x 4000 frame: a JPEG image and a grey id label
+    root = settings.allowed_data_roots[0] / "big"
+    (root / "images" / "s").mkdir(parents=True)
+    Image.fromarray(np.full((4000, 8000, 3), 90, dtype=np.uint8)).save(root / "images/s/000.jpg")
+    write_png(root / "labels" / "s" / "000.png", label_array(0, size=(8000, 4000)))
+    create_taxonomy(session_factory)
+    dataset_id = register(session_factory, settings, "big", root)
+    assert index(session_factory, settings, dataset_id)[0] == "succeeded"
+    (frame,) = client.get(f"/api/datasets/{dataset_id}/frames").json()["items"]
+    # when its label and overlay are drawn, with every Python and numpy allocation traced
+    tracemalloc.start()
+    try:
+        label = client.get(f"/api/frames/{frame['id']}/label")
+        overlay = client.get(f"/api/frames/{frame['id']}/overlay", params={"alpha": 1.0})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # then both are at most RENDER_MAX_SIDE long, in the frame's proportions, coloured as
+    # the label is, and no array as large as the frame (one byte a pixel) was ever made
+    for response in (label, overlay):
+        assert response.status_code == 200
+        picture = _png(response.content)
+        assert picture.shape == (RENDER_MAX_SIDE // 2, RENDER_MAX_SIDE, 3)
+        assert _hex(picture[0, 0]) == COLORS[0] and _hex(picture[-1, 0]) == COLORS[4]
+    assert peak < 8000 * 4000

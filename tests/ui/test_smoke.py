@@ -11,7 +11,11 @@ from .conftest import shot
 pytestmark = pytest.mark.browser
 
 
-def test_app_shell_loads(page: Any) -> None:
+def test_app_shell_loads_within_its_content_security_policy(page: Any) -> None:
+    # (Chromium reports each thing the policy blocks as a console error naming it)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
     page.goto("/")
     page.get_by_role("link", name="Mappings").wait_for()
     shot(page, "00-shell")
+    assert refused == []

@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from ontolabel import __version__
 from ontolabel.api.errors import ANY_ERROR, INVALID_REQUEST, install_error_handlers
+from ontolabel.api.headers import SecurityHeaders
+from ontolabel.api.limits import BodyLimit
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import make_engine, make_session_factory
 from ontolabel.datasets.routes import router as datasets_router
@@ -25,10 +29,18 @@ from ontolabel.verifications.routes import router as verifications_router
 FRONTEND_DIST = Path(__file__).resolve().parents[3] / "frontend" / "dist"
 
 
+class _App(FastAPI):
+    """FastAPI with the security headers outside its error middleware, so a 500 has them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        docs = {p for p in (self.docs_url, self.redoc_url) if p}
+        return SecurityHeaders(super().build_middleware_stack(), docs_paths=docs)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings``; the database must already be migrated."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = _App(
         title="ontolabel",
         version=__version__,
         description="Taxonomies, ontology mappings and constrained pseudo-labels.",
@@ -40,6 +52,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
 
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
+    if settings.allowed_origins:  # else no CORS header at all: other origins are refused
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
 
     @app.get(
         "/api/health",

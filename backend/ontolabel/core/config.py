@@ -33,6 +33,15 @@ class Settings(BaseSettings):
         default=None, description="Where jobs write pseudo-labels; unset = <home>/outputs."
     )
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, description="Largest accepted upload.")
+    max_json_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        description="Largest accepted request body other than an upload (JSON): 413 beyond.",
+    )
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins whose pages may call the API (CORS); "
+        "unset = none: the API answers only its own origin's pages.",
+    )
     queue_prefix: str = Field(
         default="ontolabel", description="Prefix of Celery queue names (cpu, gpu)."
     )
@@ -63,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'ontolabel.db'}"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def is_embedded(self) -> bool:

@@ -1,12 +1,80 @@
-"""Bodies every domain shares: the one error shape, and reading a schema off a row."""
+"""Bodies every domain shares: the one error shape, reading a schema off a row, and the
+ranged integers and bounded names every path, query and body uses."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from annotated_types import Interval
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ontolabel.domain.limits import (
+    CELL_MAX_CHARS,
+    CONTROL_CHARACTERS,
+    NAME_MAX_CHARS,
+    cell_problem,
+    name_problem,
+    text_problem,
+)
+from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN
 
 Read = TypeVar("Read", bound=BaseModel)
+
+ID_MAX = 2**31 - 1
+"""Ids are INTEGER columns (32-bit on PostgreSQL): no larger one names a row, and the
+databases refuse to compare with one past 64 bits, so it is a 422 here instead of a 500."""
+
+Id = Annotated[int, Interval(ge=1, le=ID_MAX)]
+"""A row id (or a revision number): in paths, queries and bodies."""
+Offset = Annotated[int, Interval(ge=0, le=ID_MAX)]
+"""Rows to skip in a list."""
+Count = Annotated[int, Interval(ge=1, le=ID_MAX)]
+"""How many (every n-th, n at random): never more than a table holds."""
+Seq = Annotated[int, Interval(ge=0, le=ID_MAX)]
+"""A position in a job's log."""
+ClassId = Annotated[int, Interval(ge=CLASS_ID_MIN, le=CLASS_ID_MAX)]
+"""A class id as taxonomies store it (32-bit)."""
+Seed = Annotated[int, Interval(ge=-(2**63), le=2**63 - 1)]
+"""A random seed (64-bit, so a stored sampling rule reads back in every database)."""
+
+
+def _refusing(problem: Callable[[str], str | None]) -> AfterValidator:
+    def check(text: str) -> str:
+        found = problem(text)
+        if found is not None:
+            raise ValueError(found)
+        return text
+
+    return AfterValidator(check)
+
+
+_PRINTABLE = f"[^{CONTROL_CHARACTERS}]"
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=NAME_MAX_CHARS,
+        json_schema_extra={"pattern": rf"^{_PRINTABLE}*[^\s{CONTROL_CHARACTERS}]{_PRINTABLE}*$"},
+    ),
+    _refusing(name_problem),
+]
+"""A name (taxonomy, class, mapping, dataset, model, sample set): not blank, no control
+characters, at most ``NAME_MAX_CHARS`` (``domain.limits``, which the file readers share)."""
+ShortText = Annotated[
+    str,
+    Field(max_length=NAME_MAX_CHARS, json_schema_extra={"pattern": f"^{_PRINTABLE}*$"}),
+    _refusing(text_problem),
+]
+"""A short text beside a name (a class's category): no control characters, at most
+``NAME_MAX_CHARS``, blank allowed."""
+Cell = Annotated[
+    str,
+    Field(max_length=CELL_MAX_CHARS, json_schema_extra={"pattern": f"^{_PRINTABLE}*$"}),
+    _refusing(cell_problem),
+]
+"""A mapping cell as written (padding kept): no control characters, at most
+``CELL_MAX_CHARS``."""
 
 
 def read_record(schema: type[Read], record: object, **values: Any) -> Read:

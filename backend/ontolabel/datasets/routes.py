@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.core.schemas import ClassId, Count, Id, Offset, Seed
 from ontolabel.datasets import service
 from ontolabel.datasets.schemas import (
     DatasetCreate,
@@ -26,7 +27,6 @@ from ontolabel.datasets.schemas import (
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
-Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
 
 
@@ -52,13 +52,13 @@ def dry_run(spec: DatasetCreate, settings: SettingsDep) -> DryRunRead:
 
 
 @router.get("/{dataset_id}", response_model=DatasetRead)
-def get_dataset(dataset_id: int, session: SessionDep) -> DatasetRead:
+def get_dataset(dataset_id: Id, session: SessionDep) -> DatasetRead:
     return DatasetRead.model_validate(service.get_dataset(session, dataset_id))
 
 
 @router.post("/{dataset_id}/index", response_model=IndexStarted, status_code=202)
 def index_dataset(
-    dataset_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    dataset_id: Id, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> IndexStarted:
     """Start an ``index`` job (incremental: unchanged files are not read again)."""
     job_id = service.start_index(session, settings, dataset_id, user)
@@ -67,18 +67,18 @@ def index_dataset(
 
 @router.get("/{dataset_id}/frames", response_model=FrameList)
 def list_frames(
-    dataset_id: int,
+    dataset_id: Id,
     session: SessionDep,
-    every: Annotated[
-        int | None, Query(ge=1, description="Every Nth per sequence and camera")
-    ] = None,
+    every: Annotated[Count | None, Query(description="Every Nth per sequence and camera")] = None,
     camera: str | None = None,
     sequence: str | None = None,
     split: str | None = None,
-    label: Annotated[list[int] | None, Query(description="Frames containing any of these")] = None,
-    random: Annotated[int | None, Query(ge=1)] = None,
-    per_label: Annotated[int | None, Query(ge=1)] = None,
-    seed: int = 0,
+    label: Annotated[
+        list[ClassId] | None, Query(description="Frames containing any of these")
+    ] = None,
+    random: Count | None = None,
+    per_label: Count | None = None,
+    seed: Seed = 0,
     has_error: bool | None = None,
     offset: Offset = 0,
     limit: Limit = 100,
@@ -96,19 +96,19 @@ def list_frames(
 
 
 @router.get("/{dataset_id}/occurrence", response_model=OccurrenceRead)
-def occurrence(dataset_id: int, session: SessionDep) -> OccurrenceRead:
+def occurrence(dataset_id: Id, session: SessionDep) -> OccurrenceRead:
     """Per label: frames containing it, pixel share; and classes never labelled."""
     return service.occurrence(session, dataset_id)
 
 
 @router.get("/{dataset_id}/occurrence/frames", response_model=FramePixelsList)
 def frames_with_label(
-    dataset_id: int,
+    dataset_id: Id,
     session: SessionDep,
-    label: Annotated[list[int] | None, Query()] = None,
-    mapping_id: int | None = None,
-    revision: int | None = None,
-    source_id: int | None = None,
+    label: Annotated[list[ClassId] | None, Query()] = None,
+    mapping_id: Id | None = None,
+    revision: Id | None = None,
+    source_id: ClassId | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> FramePixelsList:
@@ -123,13 +123,13 @@ def frames_with_label(
 
 
 @router.get("/{dataset_id}/summary", response_model=DatasetSummary)
-def summary(dataset_id: int, session: SessionDep) -> DatasetSummary:
+def summary(dataset_id: Id, session: SessionDep) -> DatasetSummary:
     return service.summary(session, dataset_id)
 
 
 @router.post("/{dataset_id}/sample-sets", response_model=SampleSetRead, status_code=201)
 def create_sample_set(
-    dataset_id: int, body: SampleSetCreate, session: SessionDep, user: CurrentUser
+    dataset_id: Id, body: SampleSetCreate, session: SessionDep, user: CurrentUser
 ) -> SampleSetRead:
     """Save a named sample: the rule and the frames it picked now."""
     record = service.create_sample_set(session, dataset_id, body.name, body.rule, user)
@@ -137,11 +137,11 @@ def create_sample_set(
 
 
 @router.get("/{dataset_id}/sample-sets", response_model=SampleSetList)
-def list_sample_sets(dataset_id: int, session: SessionDep) -> SampleSetList:
+def list_sample_sets(dataset_id: Id, session: SessionDep) -> SampleSetList:
     items = [SampleSetRead.model_validate(s) for s in service.list_sample_sets(session, dataset_id)]
     return SampleSetList(items=items, total=len(items))
 
 
 @router.get("/{dataset_id}/sample-sets/{sample_set_id}", response_model=SampleSetRead)
-def get_sample_set(dataset_id: int, sample_set_id: int, session: SessionDep) -> SampleSetRead:
+def get_sample_set(dataset_id: Id, sample_set_id: Id, session: SessionDep) -> SampleSetRead:
     return SampleSetRead.model_validate(service.get_sample_set(session, dataset_id, sample_set_id))

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ontolabel.core.schemas import ClassId, Count, Id, Name, Seed
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.labels import LabelEncoding
 
@@ -36,9 +37,9 @@ class DatasetCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     root: str = Field(description="Absolute path under one of the allowed data roots.")
-    taxonomy: str | int = Field(description="Taxonomy name or id.")
+    taxonomy: Name | Id = Field(description="Taxonomy name or id.")
     preset: str | None = Field(
         default=None, description="cityscapes, apolloscape, mapillary, goose or generic."
     )
@@ -295,14 +296,14 @@ class SamplingParams(BaseModel):
         },
     )
 
-    every: int | None = Field(default=None, ge=1)
+    every: Count | None = None
     camera: str | None = None
     sequence: str | None = None
     split: str | None = None
-    labels: list[int] = Field(default_factory=list)
-    random: int | None = Field(default=None, ge=1)
-    per_label: int | None = Field(default=None, ge=1)
-    seed: int = 0
+    labels: list[ClassId] = Field(default_factory=list)
+    random: Count | None = None
+    per_label: Count | None = None
+    seed: Seed = 0
 
 
 class SampleSetCreate(BaseModel):
@@ -313,7 +314,7 @@ class SampleSetCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     rule: SamplingParams
 
 

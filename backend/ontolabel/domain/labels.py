@@ -88,12 +88,19 @@ def palette_lut(colors: Mapping[int, str | None], size: int = 65536) -> np.ndarr
     return lut
 
 
-def open_image(source: str | Path | IO[bytes]) -> Image.Image:
-    """Open and fully load an image; bombs, truncation and garbage raise ``LabelDecodeError``."""
+def open_image(source: str | Path | IO[bytes], *, within: int | None = None) -> Image.Image:
+    """Open and fully load an image; bombs, truncation and garbage raise ``LabelDecodeError``.
+
+    With ``within``, a JPEG is decoded at the smallest scale libjpeg offers that still
+    covers ``within`` px on its longer side (``Image.draft``), so a large one is never
+    decoded at full size; other formats load whole (:func:`fit_within` then shrinks them).
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(source)
+            if within is not None:
+                image.draft(None, _fitted_size(image.size, within))
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise LabelDecodeError(f"image too large (over {MAX_IMAGE_PIXELS} pixels): {exc}") from exc
@@ -103,6 +110,22 @@ def open_image(source: str | Path | IO[bytes]) -> Image.Image:
     except (ValueError, SyntaxError) as exc:
         raise LabelDecodeError(f"not a valid image: {exc}") from exc
     return image
+
+
+def _fitted_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """``size`` scaled to ``side`` px on its longer side (itself if it already fits)."""
+    width, height = size
+    scale = side / max(width, height)
+    if scale >= 1:
+        return size
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fit_within(image: Image.Image, side: int, resample: Image.Resampling) -> Image.Image:
+    """``image`` at most ``side`` px on its longer side, in its proportions (itself if it
+    fits). Resample labels with ``NEAREST``: it keeps every pixel an id the label had."""
+    size = _fitted_size(image.size, side)
+    return image if size == image.size else image.resize(size, resample)
 
 
 def _header_size(head: bytes) -> tuple[int, int] | None:
@@ -233,5 +256,7 @@ def label_histogram(
 
 def colorize(ids: np.ndarray, lut: np.ndarray) -> np.ndarray:
     """Id array → RGB array through ``lut`` (ids beyond the table wrap into it)."""
+    if ids.dtype.kind == "u" and ids.dtype.itemsize <= 2 and np.iinfo(ids.dtype).max < len(lut):
+        return lut[ids]  # every id has its row: no 64-bit index array (8 bytes a pixel)
     index = np.asarray(ids, dtype=np.int64) % lut.shape[0]
     return lut[index]

@@ -66,16 +66,51 @@ def suggestion_hint(f: Finding) -> str:
     return f" (did you mean {f.suggestion!r}?)"
 
 
+SUGGEST_MAX = 200
+"""Close-match lookups (difflib) in one lint run. Each compares a text with every name, so
+a draft of thousands of unknown cells or unmapped labels would cost thousands of full
+scans; past this many, cells get only suggestions that differ in case and spacing."""
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.lower())
+
+
+class _CloseMatcher:
+    """difflib's closest match, rationed to :data:`SUGGEST_MAX` lookups per lint run.
+
+    ``ratio = 2·matches / (len(a) + len(b))``, so a word longer than ``(2 / cutoff - 1)``
+    times the longest candidate is within ``cutoff`` of none and is not compared at all:
+    lint stays linear in the length of a cell, however long.
+    """
+
+    def __init__(self) -> None:
+        self.left = SUGGEST_MAX
+
+    def best(self, word: str, candidates: Sequence[str], longest: int, cutoff: float) -> str | None:
+        if self.left == 0 or len(word) > (2 / cutoff - 1) * longest:
+            return None
+        self.left -= 1
+        close = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
+        return close[0] if close else None
+
+
+def _norm_offsets(text: str) -> list[int]:
+    """``len(_norm(text[:i]))`` for every ``i``, in one pass."""
+    offsets = [0]
+    for char in text:
+        offsets.append(offsets[-1] + len(_norm(char)))
+    return offsets
 
 
 class _NameIndex:
     """Resolves a cell to the extra taxonomy's names, exactly or by likely intent."""
 
-    def __init__(self, names: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], matcher: _CloseMatcher) -> None:
         self.names = list(dict.fromkeys(names))
         self.exact = set(self.names)
+        self._matcher = matcher
+        self._suggestions: dict[str, str | None] = {}
 
     @cached_property
     def folded(self) -> dict[str, str]:
@@ -86,31 +121,62 @@ class _NameIndex:
         return folded
 
     @cached_property
+    def folded_lengths(self) -> list[int]:
+        return sorted({len(key) for key in self.folded if key})
+
+    @cached_property
+    def _folded_length_set(self) -> set[int]:
+        return set(self.folded_lengths)
+
+    @cached_property
     def lowered(self) -> dict[str, str]:
         return {n.lower(): n for n in self.names}
+
+    @cached_property
+    def longest_lowered(self) -> int:
+        return max(map(len, self.lowered), default=0)
 
     def loose(self, text: str) -> str | None:
         """A name that ``text`` matches ignoring case, spaces, ``_`` and ``-``."""
         return self.folded.get(_norm(text)) if text.strip() else None
 
     def suggest(self, cell: str) -> str | None:
+        """The name ``cell`` most likely means, or None; worked out once per distinct text."""
         text = cell.strip()
-        found = self.loose(text)
-        if found is not None:
-            return found
-        split = self._split(text)
-        if split is not None:
-            return split
-        close = difflib.get_close_matches(text.lower(), list(self.lowered), n=1, cutoff=0.75)
-        return self.lowered[close[0]] if close else None
+        if text not in self._suggestions:
+            found = self.loose(text)
+            if found is None:
+                found = self._split(text)
+            if found is None:
+                close = self._matcher.best(
+                    text.lower(), list(self.lowered), self.longest_lowered, cutoff=0.75
+                )
+                found = None if close is None else self.lowered[close]
+            self._suggestions[text] = found
+        return self._suggestions[text]
 
     def _split(self, text: str) -> str | None:
-        """Two names run together (a missing comma): ``'car truck'`` → ``'car, truck'``."""
-        candidates = [m.start() for m in re.finditer(r"\s+", text)] + list(range(1, len(text)))
-        for i in candidates:
-            left, right = self.loose(text[:i]), self.loose(text[i:])
-            if left is not None and right is not None:
-                return f"{left}, {right}"
+        """Two names run together (a missing comma): ``'car truck'`` → ``'car, truck'``.
+
+        Split in the normalised text only where a name of that length ends, so the cost
+        is linear in the cell; among several splits, one at a space wins, else the first.
+        """
+        joined = _norm(text)
+        ends = {
+            j
+            for j in self.folded_lengths
+            if len(joined) - j in self._folded_length_set
+            and joined[:j] in self.folded
+            and joined[j:] in self.folded
+        }
+        if not ends:
+            return None
+        offsets = _norm_offsets(text)
+        spaces = [m.start() for m in re.finditer(r"\s+", text)]
+        for i in [*spaces, *range(1, len(text))]:
+            if offsets[i] in ends:
+                j = offsets[i]
+                return f"{self.folded[joined[:j]]}, {self.folded[joined[j:]]}"
         return None
 
 
@@ -176,7 +242,8 @@ class LintSubject:
         self.mapping = mapping
         self.extra = extra
         self.source = source
-        self.index = _NameIndex(extra.names)
+        self.matcher = _CloseMatcher()
+        self.index = _NameIndex(extra.names, self.matcher)
         self.name_counts = Counter(c.name for c in extra.classes)
         self._refs = cells
 
@@ -222,6 +289,37 @@ class LintSubject:
             for r, row in enumerate(self.mapping.rows)
             for k, raw in enumerate(row.extra_labels)
         ]
+
+    @cached_property
+    def ids_by_name(self) -> dict[str, list[int]]:
+        """The extra taxonomy's ids under each name, in order."""
+        ids: dict[str, list[int]] = defaultdict(list)
+        for cls in sorted(self.extra.classes, key=lambda c: c.id):
+            ids[cls.name].append(cls.id)
+        return ids
+
+    @cached_property
+    def row_names(self) -> dict[str, str]:
+        """Each row's name by its normalised full name and last ``--`` part (Mapillary style)."""
+        rows: dict[str, str] = {}
+        for row in self.mapping.source_rows:
+            full = row.source_name.strip()
+            rows.setdefault(_norm(full), full)
+            rows.setdefault(_norm(full.rsplit("--", 1)[-1]), full)
+        return rows
+
+    def close_row(self, name: str) -> str | None:
+        """The source row whose name resembles an unmapped extra label (a row to add it to).
+
+        Mapillary-style names match on their last ``--`` part: ``boat`` →
+        ``object--vehicle--boat``.
+        """
+        key = _norm(name)
+        if key in self.row_names:
+            return self.row_names[key]
+        longest = max(map(len, self.row_names), default=0)
+        close = self.matcher.best(key, list(self.row_names), longest, cutoff=0.85)
+        return None if close is None else self.row_names[close]
 
     @cached_property
     def named(self) -> set[str]:
@@ -302,7 +400,7 @@ def ambiguous_label(s: LintSubject) -> Iterator[Finding]:
     """A cell naming a label the extra taxonomy gives to several ids: all are mapped."""
     for c in s.cells:
         if c.text in s.index.exact and s.name_counts[c.text] > 1:
-            ids = sorted(cls.id for cls in s.extra.classes if cls.name == c.text)
+            ids = s.ids_by_name[c.text]
             yield c.finding(
                 "warning",
                 "ambiguous-label",
@@ -359,7 +457,7 @@ def unmapped_label(s: LintSubject) -> Iterator[Finding]:
             "unmapped-label",
             f"extra label {cls.name!r} (id {cls.id}) is in no row: its pixels become 255 "
             "(ignore); add it to a class row or to the void row",
-            suggestion=_close_row(cls.name, s.mapping),
+            suggestion=s.close_row(cls.name),
         )
 
 
@@ -435,23 +533,6 @@ def lint_mapping(
     """Every finding for ``mapping`` against its taxonomies, errors first, then by position."""
     subject = LintSubject(mapping, extra, source, cells)
     return sorted((f for rule in RULES for f in rule(subject)), key=_order)
-
-
-def _close_row(name: str, mapping: Mapping) -> str | None:
-    """The source class whose name resembles an unmapped extra label (a row to add it to).
-
-    Mapillary-style names match on their last ``--`` part (``boat`` → ``object--vehicle--boat``).
-    """
-    rows: dict[str, str] = {}
-    for row in mapping.source_rows:
-        full = row.source_name.strip()
-        rows.setdefault(_norm(full), full)
-        rows.setdefault(_norm(full.rsplit("--", 1)[-1]), full)
-    key = _norm(name)
-    if key in rows:
-        return rows[key]
-    close = difflib.get_close_matches(key, list(rows), n=1, cutoff=0.85)
-    return rows[close[0]] if close else None
 
 
 def _order(f: Finding) -> tuple[int, int, int]:

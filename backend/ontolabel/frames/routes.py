@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from ontolabel.api.deps import SessionDep, SettingsDep
-from ontolabel.core.schemas import ErrorRead
+from ontolabel.core.schemas import ErrorRead, Id
 from ontolabel.datasets.schemas import FrameRead
 from ontolabel.frames import service
 from ontolabel.frames.schemas import FrameDetailRead
@@ -37,18 +37,14 @@ def _picture(*media_types: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _send(rendered: service.Rendered, if_none_match: str | None) -> Response:
-    headers = {
-        "ETag": rendered.etag,
-        "Cache-Control": "private, max-age=3600",
-        "X-Content-Type-Options": "nosniff",
-    }
+    headers = {"ETag": rendered.etag, "Cache-Control": "private, max-age=3600"}
     if if_none_match is not None and rendered.etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
     return Response(rendered.body, media_type=rendered.media_type, headers=headers)
 
 
 @router.get("/{frame_id}", response_model=FrameDetailRead)
-def get_frame(frame_id: int, session: SessionDep) -> FrameDetailRead:
+def get_frame(frame_id: Id, session: SessionDep) -> FrameDetailRead:
     """A frame's row and its class histogram."""
     frame, _ = service.get_frame(session, frame_id)
     return FrameDetailRead(
@@ -63,7 +59,7 @@ def get_frame(frame_id: int, session: SessionDep) -> FrameDetailRead:
     responses=_picture("image/png", "image/jpeg", "image/webp"),
 )
 def frame_image(
-    frame_id: int, session: SessionDep, settings: SettingsDep, if_none_match: IfNoneMatch = None
+    frame_id: Id, session: SessionDep, settings: SettingsDep, if_none_match: IfNoneMatch = None
 ) -> Response:
     """The image file as stored."""
     return _send(service.image(session, settings, frame_id), if_none_match)
@@ -71,7 +67,7 @@ def frame_image(
 
 @router.get("/{frame_id}/label", response_class=Response, responses=_picture("image/png"))
 def frame_label(
-    frame_id: int, session: SessionDep, settings: SettingsDep, if_none_match: IfNoneMatch = None
+    frame_id: Id, session: SessionDep, settings: SettingsDep, if_none_match: IfNoneMatch = None
 ) -> Response:
     """The label coloured with the taxonomy's colours (PNG)."""
     return _send(service.label(session, settings, frame_id), if_none_match)
@@ -79,7 +75,7 @@ def frame_label(
 
 @router.get("/{frame_id}/overlay", response_class=Response, responses=_picture("image/png"))
 def frame_overlay(
-    frame_id: int,
+    frame_id: Id,
     session: SessionDep,
     settings: SettingsDep,
     alpha: Annotated[float, Query(ge=0, le=1)] = 0.5,
@@ -91,7 +87,7 @@ def frame_overlay(
 
 @router.get("/{frame_id}/thumbnail", response_class=Response, responses=_picture("image/jpeg"))
 def frame_thumbnail(
-    frame_id: int,
+    frame_id: Id,
     session: SessionDep,
     settings: SettingsDep,
     size: Annotated[int, Query(ge=16, le=1024)] = 256,

@@ -3,6 +3,7 @@
 A client only ever names a frame id; the file path comes from the frame row and is
 re-checked against the dataset root (``core.paths``) on every read, so a symlink swapped
 in after indexing cannot lead out. Decoding goes through ``domain.labels`` (bomb limit).
+Labels, overlays and thumbnails are drawn at a bounded size (:data:`RENDER_MAX_SIDE`).
 """
 
 from __future__ import annotations
@@ -27,12 +28,21 @@ from ontolabel.domain.labels import (
     color_table,
     colorize,
     decode_label,
+    fit_within,
     image_size,
     open_image,
     palette_lut,
 )
 from ontolabel.errors import InvalidInput, NotFound
 from ontolabel.taxonomies.tables import TaxonomyClassRecord
+
+RENDER_MAX_SIDE = 2048
+"""The longest side of a drawn label or overlay. A 64 Mpx frame is drawn from at most
+4 Mpx (a JPEG even decoded at that scale), so it costs neither gigabytes of arrays nor
+seconds of blending for a picture the browser shows smaller anyway."""
+
+_RESIZABLE_MODES = ("RGB", "RGBA", "L")
+"""Image modes resized as they are; others (palette, 16-bit) are made RGB first."""
 
 
 def sniffed_media_type(head: bytes) -> str | None:
@@ -109,29 +119,48 @@ def _lut(session: Session, dataset: Dataset) -> tuple[np.ndarray, dict[int, int]
     return palette_lut(classes), color_table(classes)
 
 
-def _png(array: np.ndarray) -> bytes:
+def _png(picture: Image.Image) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="PNG", compress_level=1)
+    picture.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
-def _rgb(settings: Settings, dataset: Dataset, frame: Frame) -> np.ndarray:
+def _picture(settings: Settings, dataset: Dataset, frame: Frame, within: int | None) -> Image.Image:
+    """The frame's image in RGB, at most ``within`` px on its longer side (None: as stored)."""
     try:
-        with open_image(_file(settings, dataset, frame, "image")) as image:
-            return np.asarray(image.convert("RGB"))
+        with open_image(_file(settings, dataset, frame, "image"), within=within) as image:
+            source = image if image.mode in _RESIZABLE_MODES else image.convert("RGB")
+            fitted = (
+                source if within is None else fit_within(source, within, Image.Resampling.BILINEAR)
+            )
+            return fitted.convert("RGB")
     except LabelDecodeError as exc:
         raise _decode_failed(frame, exc) from exc
 
 
-def _label_rgb(session: Session, settings: Settings, dataset: Dataset, frame: Frame) -> np.ndarray:
+def _label_picture(
+    session: Session,
+    settings: Settings,
+    dataset: Dataset,
+    frame: Frame,
+    size: tuple[int, int] | None = None,
+) -> Image.Image:
+    """The label in the taxonomy's colours at ``size`` (default: at most RENDER_MAX_SIDE on
+    its longer side), resampled before decoding, nearest, so every pixel stays an id."""
     lut, colors = _lut(session, dataset)
     encoding: LabelEncoding = dataset.label_encoding  # type: ignore[assignment]
     try:
         with open_image(_file(settings, dataset, frame, "label")) as label:
-            ids = decode_label(label, encoding, colors)
+            if size is None:
+                fitted = fit_within(label, RENDER_MAX_SIDE, Image.Resampling.NEAREST)
+            else:
+                fitted = (
+                    label if label.size == size else label.resize(size, Image.Resampling.NEAREST)
+                )
+            ids = decode_label(fitted, encoding, colors)
     except LabelDecodeError as exc:
         raise _decode_failed(frame, exc) from exc
-    return colorize(ids, lut)
+    return Image.fromarray(colorize(ids, lut))
 
 
 def image(session: Session, settings: Settings, frame_id: int) -> Rendered:
@@ -149,32 +178,25 @@ def image(session: Session, settings: Settings, frame_id: int) -> Rendered:
     body = path.read_bytes()
     media = sniffed_media_type(body[:16])
     if media is None:  # TIFF, BMP, …: decoded (bomb limit applies) and sent as PNG
-        return Rendered(_png(_rgb(settings, dataset, frame)), "image/png", _etag(frame, "image"))
+        picture = _picture(settings, dataset, frame, within=None)
+        return Rendered(_png(picture), "image/png", _etag(frame, "image"))
     return Rendered(body, media, _etag(frame, "image"))
 
 
 def label(session: Session, settings: Settings, frame_id: int) -> Rendered:
     """The label in the taxonomy's colours (fallback colours for unnamed ids)."""
     frame, dataset = get_frame(session, frame_id)
-    return Rendered(
-        _png(_label_rgb(session, settings, dataset, frame)), "image/png", _etag(frame, "label")
-    )
+    picture = _label_picture(session, settings, dataset, frame)
+    return Rendered(_png(picture), "image/png", _etag(frame, "label", RENDER_MAX_SIDE))
 
 
 def overlay(session: Session, settings: Settings, frame_id: int, alpha: float) -> Rendered:
     """Image blended with the coloured label: ``(1 - alpha) * image + alpha * label``."""
     frame, dataset = get_frame(session, frame_id)
-    rgb = _rgb(settings, dataset, frame)
-    colours = _label_rgb(session, settings, dataset, frame)
-    if colours.shape[:2] != rgb.shape[:2]:
-        resized = Image.fromarray(colours).resize(
-            (rgb.shape[1], rgb.shape[0]), Image.Resampling.NEAREST
-        )
-        colours = np.asarray(resized)
-    blend = (rgb.astype(np.float32) * (1 - alpha) + colours.astype(np.float32) * alpha).astype(
-        np.uint8
-    )
-    return Rendered(_png(blend), "image/png", _etag(frame, "overlay", alpha))
+    picture = _picture(settings, dataset, frame, within=RENDER_MAX_SIDE)
+    colours = _label_picture(session, settings, dataset, frame, size=picture.size)
+    blend = Image.blend(picture, colours, alpha)
+    return Rendered(_png(blend), "image/png", _etag(frame, "overlay", alpha, RENDER_MAX_SIDE))
 
 
 def thumbnail(session: Session, settings: Settings, frame_id: int, size: int) -> Rendered:
@@ -184,8 +206,7 @@ def thumbnail(session: Session, settings: Settings, frame_id: int, size: int) ->
     cached = settings.cache_dir / "thumbnails" / f"{frame.id}-{etag.strip(chr(34))}.jpg"
     if cached.is_file():
         return Rendered(cached.read_bytes(), "image/jpeg", etag)
-    picture = Image.fromarray(_rgb(settings, dataset, frame))
-    picture.thumbnail((size, size))
+    picture = _picture(settings, dataset, frame, within=size)
     buf = io.BytesIO()
     picture.save(buf, format="JPEG", quality=85)
     cached.parent.mkdir(parents=True, exist_ok=True)

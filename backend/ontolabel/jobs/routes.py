@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.core.schemas import Id, Offset, Seq
 from ontolabel.jobs import dispatch, repository, service
 from ontolabel.jobs.params import JobParams
 from ontolabel.jobs.schemas import (
@@ -59,7 +60,7 @@ async def jobs_lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], lifespan=jobs_lifespan)
 
 
-def _existing_job_id(job_id: int, request: Request) -> int:
+def _existing_job_id(job_id: Id, request: Request) -> int:
     # A short session of its own: a streaming response must not pin a request session.
     with request.app.state.session_factory() as session:
         service.get_job(session, job_id)
@@ -95,7 +96,7 @@ def list_jobs(
     session: SessionDep,
     kind: str | None = None,
     status: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JobList:
     """Jobs, newest first, optionally filtered by kind and status."""
@@ -104,22 +105,22 @@ def list_jobs(
 
 
 @router.get("/{job_id}")
-def get_job(job_id: int, session: SessionDep) -> JobRead:
+def get_job(job_id: Id, session: SessionDep) -> JobRead:
     """One job: status, progress, pinned inputs, outputs, error."""
     return JobRead.model_validate(service.get_job(session, job_id))
 
 
 @router.post("/{job_id}/cancel")
-def cancel_job(job_id: int, session: SessionDep, user: CurrentUser) -> JobRead:
+def cancel_job(job_id: Id, session: SessionDep, user: CurrentUser) -> JobRead:
     """Cancel: queued jobs at once, running ones between frames (cooperative)."""
     return JobRead.model_validate(service.cancel_job(session, job_id, user))
 
 
 @router.get("/{job_id}/errors")
 def list_frame_errors(
-    job_id: int,
+    job_id: Id,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> FrameErrorList:
     """Per-frame errors of a job (the job went on without those frames)."""
@@ -143,8 +144,8 @@ def list_train_epochs(
 def stream_job_events(
     job_id: ExistingJobId,
     request: Request,
-    last_event_id: Annotated[int | None, Header()] = None,
-    after: Annotated[int, Query(ge=0, description="Resume after this log seq.")] = 0,
+    last_event_id: Annotated[Seq | None, Header()] = None,
+    after: Annotated[Seq, Query(description="Resume after this log seq.")] = 0,
 ) -> Iterator[ServerSentEvent]:
     """Server-sent events: ``log`` lines (id = seq), ``progress`` snapshots, then ``end``."""
     yield from _follow(request, job_id, max(after, last_event_id or 0))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
-from ontolabel.core.schemas import ErrorRead
+from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
 from ontolabel.mappings import service
@@ -40,9 +40,9 @@ _STALE: dict[int | str, dict[str, Any]] = {
 def list_mappings(
     session: SessionDep,
     include_archived: bool = False,
-    extra_taxonomy_id: int | None = None,
-    source_taxonomy_id: int | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    extra_taxonomy_id: Id | None = None,
+    source_taxonomy_id: Id | None = None,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> MappingList:
     """Mappings by name; archived ones only with `include_archived=true`."""
@@ -99,11 +99,11 @@ def import_mapping(
     file: Annotated[
         UploadFile, File(description="A reference master_labels_*.csv or native YAML.")
     ],
-    extra_taxonomy: Annotated[str | None, Form(description="Required for CSV.")] = None,
+    extra_taxonomy: Annotated[Name | None, Form(description="Required for CSV.")] = None,
     source_taxonomy: Annotated[
-        str | None, Form(description="Used if it exists, else created from the file.")
+        Name | None, Form(description="Used if it exists, else created from the file.")
     ] = None,
-    name: Annotated[str | None, Form(description="Default: <extra>-to-<source>.")] = None,
+    name: Annotated[Name | None, Form(description="Default: <extra>-to-<source>.")] = None,
     message: Annotated[str, Form()] = "",
     format: Annotated[Literal["csv", "yaml"] | None, Form()] = None,
 ) -> MappingDetailRead:
@@ -138,7 +138,7 @@ def lint_draft(body: MappingDraft, session: SessionDep) -> LintReport:
 
 
 @router.get("/{mapping_id}", response_model=MappingDetailRead, responses=_ERRORS)
-def get_mapping(mapping_id: int, session: SessionDep) -> Response:
+def get_mapping(mapping_id: Id, session: SessionDep) -> Response:
     """A mapping with its head revision's rows."""
     # The hot read: serialise once here rather than re-validate in another thread hop.
     detail = service.get_mapping(session, mapping_id)
@@ -147,7 +147,7 @@ def get_mapping(mapping_id: int, session: SessionDep) -> Response:
 
 @router.put("/{mapping_id}", response_model=MappingDetailRead, responses={**_ERRORS, **_STALE})
 def save_mapping(
-    mapping_id: int, body: MappingSave, session: SessionDep, user: CurrentUser
+    mapping_id: Id, body: MappingSave, session: SessionDep, user: CurrentUser
 ) -> MappingDetailRead:
     """Save a new revision on top of `base_revision`; a stale base gets 409, never a merge."""
     service.save_mapping(
@@ -162,21 +162,21 @@ def save_mapping(
 
 
 @router.post("/{mapping_id}/archive", response_model=MappingDetailRead, responses=_ERRORS)
-def archive_mapping(mapping_id: int, session: SessionDep, user: CurrentUser) -> MappingDetailRead:
+def archive_mapping(mapping_id: Id, session: SessionDep, user: CurrentUser) -> MappingDetailRead:
     """Hide a mapping from lists; its revisions stay readable for jobs that pinned them."""
     service.set_archived(session, mapping_id, archived=True, user=user)
     return service.get_mapping(session, mapping_id)
 
 
 @router.post("/{mapping_id}/restore", response_model=MappingDetailRead, responses=_ERRORS)
-def restore_mapping(mapping_id: int, session: SessionDep, user: CurrentUser) -> MappingDetailRead:
+def restore_mapping(mapping_id: Id, session: SessionDep, user: CurrentUser) -> MappingDetailRead:
     """Bring an archived mapping back into lists."""
     service.set_archived(session, mapping_id, archived=False, user=user)
     return service.get_mapping(session, mapping_id)
 
 
 @router.get("/{mapping_id}/revisions", response_model=MappingRevisionList, responses=_ERRORS)
-def list_revisions(mapping_id: int, session: SessionDep) -> MappingRevisionList:
+def list_revisions(mapping_id: Id, session: SessionDep) -> MappingRevisionList:
     """The history, newest first (content left out; fetch a revision for its rows)."""
     items = service.list_revisions(session, mapping_id)
     return MappingRevisionList(items=items, total=len(items))
@@ -185,7 +185,7 @@ def list_revisions(mapping_id: int, session: SessionDep) -> MappingRevisionList:
 @router.get(
     "/{mapping_id}/revisions/{number}", response_model=MappingRevisionRead, responses=_ERRORS
 )
-def get_revision(mapping_id: int, number: int, session: SessionDep) -> MappingRevisionRead:
+def get_revision(mapping_id: Id, number: Id, session: SessionDep) -> MappingRevisionRead:
     """One immutable revision with its rows."""
     return service.get_revision(session, mapping_id, number)
 
@@ -196,8 +196,8 @@ def get_revision(mapping_id: int, number: int, session: SessionDep) -> MappingRe
     responses={**_ERRORS, **_STALE},
 )
 def revert_mapping(
-    mapping_id: int,
-    number: int,
+    mapping_id: Id,
+    number: Id,
     session: SessionDep,
     user: CurrentUser,
     body: Annotated[MappingRevert | None, Body()] = None,
@@ -216,9 +216,7 @@ def revert_mapping(
 
 
 @router.get("/{mapping_id}/lint", response_model=LintReport, responses=_ERRORS)
-def lint_mapping(
-    mapping_id: int, session: SessionDep, revision: Annotated[int | None, Query(ge=1)] = None
-) -> LintReport:
+def lint_mapping(mapping_id: Id, session: SessionDep, revision: Id | None = None) -> LintReport:
     """Lint findings for the head revision (or `revision`)."""
     return service.lint_saved(session, mapping_id, revision)
 
@@ -229,10 +227,10 @@ def lint_mapping(
     responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/yaml": {}}}},
 )
 def export_mapping(
-    mapping_id: int,
+    mapping_id: Id,
     session: SessionDep,
     format: Literal["csv", "yaml"] = "yaml",
-    revision: Annotated[int | None, Query(ge=1)] = None,
+    revision: Id | None = None,
 ) -> Response:
     """Download the head (or `revision`) as a reference CSV or native YAML."""
     exported = service.export_mapping(session, mapping_id, format, revision)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonValue
 
+from ontolabel.core.schemas import Cell, Id, Name
 from ontolabel.core.timestamps import UtcDatetime
+from ontolabel.domain.limits import CELLS_MAX, CELLS_PER_ROW_MAX, ROWS_MAX
 from ontolabel.domain.mapping import MappingRow
 from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN
 
@@ -26,9 +28,11 @@ class MappingRowSchema(BaseModel):
     source_id: int = Field(
         ge=CLASS_ID_MIN, le=CLASS_ID_MAX, description="Source class id; 255 is the void row."
     )
-    source_name: str = Field(min_length=1, max_length=200)
-    extra_labels: list[str] = Field(
-        default_factory=list, description="Extra-taxonomy label names, verbatim."
+    source_name: Name
+    extra_labels: list[Cell] = Field(
+        default_factory=list,
+        max_length=CELLS_PER_ROW_MAX,
+        description="Extra-taxonomy label names, verbatim.",
     )
 
     def to_domain(self) -> MappingRow:
@@ -37,6 +41,21 @@ class MappingRowSchema(BaseModel):
             source_name=self.source_name,
             extra_labels=tuple(self.extra_labels),
         )
+
+
+def _refuse_too_many_cells(rows: list[MappingRowSchema]) -> list[MappingRowSchema]:
+    cells = sum(len(r.extra_labels) for r in rows)
+    if cells > CELLS_MAX:
+        raise ValueError(f"a mapping holds at most {CELLS_MAX} label cells, not {cells}")
+    return rows
+
+
+MappingRows = Annotated[
+    list[MappingRowSchema],
+    Field(min_length=1, max_length=ROWS_MAX),
+    AfterValidator(_refuse_too_many_cells),
+]
+"""A mapping's rows: at most ``ROWS_MAX``, ``CELLS_MAX`` cells in all (``domain.limits``)."""
 
 
 class MappingCreate(BaseModel):
@@ -55,11 +74,11 @@ class MappingCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    extra_taxonomy: str = Field(description="Name of the extra (mapped) taxonomy.")
-    source_taxonomy: str = Field(description="Name of the source (target) taxonomy.")
+    name: Name
+    extra_taxonomy: Name = Field(description="Name of the extra (mapped) taxonomy.")
+    source_taxonomy: Name = Field(description="Name of the source (target) taxonomy.")
     message: str = Field(default="", description="Why; recorded on revision 1.")
-    rows: list[MappingRowSchema] = Field(min_length=1)
+    rows: MappingRows
 
 
 class MappingSave(BaseModel):
@@ -74,9 +93,9 @@ class MappingSave(BaseModel):
         },
     )
 
-    base_revision: int = Field(ge=1, description="The head revision your edit started from.")
+    base_revision: Id = Field(description="The head revision your edit started from.")
     message: str = Field(default="", description="Why this change; shown in the history.")
-    rows: list[MappingRowSchema] = Field(min_length=1)
+    rows: MappingRows
 
 
 class MappingRevert(BaseModel):
@@ -84,8 +103,8 @@ class MappingRevert(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"base_revision": 5}]}
     )
 
-    base_revision: int | None = Field(
-        default=None, ge=1, description="If given, 409 unless it is still the head."
+    base_revision: Id | None = Field(
+        default=None, description="If given, 409 unless it is still the head."
     )
     message: str | None = Field(default=None, description='Default: "revert to revision n".')
 
@@ -106,9 +125,9 @@ class MappingDraft(BaseModel):
         },
     )
 
-    extra_taxonomy: str
-    source_taxonomy: str
-    rows: list[MappingRowSchema] = Field(min_length=1)
+    extra_taxonomy: Name
+    source_taxonomy: Name
+    rows: MappingRows
 
 
 class MappingRevisionSummary(BaseModel):

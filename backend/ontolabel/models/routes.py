@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.core.schemas import Id, Offset
 from ontolabel.models import service
 from ontolabel.models.schemas import (
     EvaluationList,
@@ -23,8 +24,8 @@ router = APIRouter(prefix="/api/models", tags=["models"])
 @router.get("", response_model=ModelList)
 def list_models(
     session: SessionDep,
-    taxonomy_id: int | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    taxonomy_id: Id | None = None,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ModelList:
     """Registered models by name, optionally those of one taxonomy."""
@@ -43,9 +44,9 @@ def create_model(
 @router.get("/evaluations", response_model=EvaluationList)
 def list_evaluations(
     session: SessionDep,
-    model_id: int | None = None,
-    job_id: int | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    model_id: Id | None = None,
+    job_id: Id | None = None,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EvaluationList:
     """Evaluation results, newest first."""
@@ -56,24 +57,24 @@ def list_evaluations(
 
 
 @router.get("/evaluations/{evaluation_id}", response_model=EvaluationRead)
-def get_evaluation(evaluation_id: int, session: SessionDep) -> EvaluationRead:
+def get_evaluation(evaluation_id: Id, session: SessionDep) -> EvaluationRead:
     """mIoU, per-class IoU and confusion matrix of one evaluation."""
     return EvaluationRead.model_validate(service.get_evaluation(session, evaluation_id))
 
 
 @router.get("/{model_id}", response_model=ModelRead)
-def get_model(model_id: int, session: SessionDep) -> ModelRead:
+def get_model(model_id: Id, session: SessionDep) -> ModelRead:
     """One registered model."""
     return ModelRead.model_validate(service.get_model(session, model_id))
 
 
 @router.patch("/{model_id}", response_model=ModelRead)
-def update_model(model_id: int, body: ModelUpdate, session: SessionDep) -> ModelRead:
+def update_model(model_id: Id, body: ModelUpdate, session: SessionDep) -> ModelRead:
     """Rename a model or replace its metadata."""
     return ModelRead.model_validate(service.update_model(session, model_id, body))
 
 
 @router.delete("/{model_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_model(model_id: int, session: SessionDep) -> None:
+def delete_model(model_id: Id, session: SessionDep) -> None:
     """Remove a model from the registry (its files stay)."""
     service.delete_model(session, model_id)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ontolabel.core.schemas import Id, Name
 from ontolabel.core.timestamps import UtcDatetime
 
 ModelKind = Literal["hf_dir", "checkpoint", "ontolabel", "hub"]
@@ -34,8 +35,8 @@ class ModelCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200)
-    taxonomy_id: int
+    name: Name
+    taxonomy_id: Id
     kind: ModelKind = Field(
         description="hf_dir: a save_pretrained folder; checkpoint: a .pth/.safetensors file "
         "with config and state dict; ontolabel: trained by ontolabel; hub: a Hugging Face id."
@@ -50,7 +51,7 @@ class ModelUpdate(BaseModel):
         json_schema_extra={"examples": [{"name": "teacher-v2", "details": {"note": "round 2"}}]},
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Name | None = None
     details: dict[str, Any] | None = None
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from ontolabel.api.deps import SessionDep, SettingsDep
+from ontolabel.core.schemas import Id
 from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.preview import service
 from ontolabel.preview.schemas import PreviewLayer, PreviewRead, PreviewRequest
@@ -48,12 +49,12 @@ def preview(
     },
 )
 def frame_preview(
-    frame_id: int,
+    frame_id: Id,
     session: SessionDep,
     settings: SettingsDep,
-    model_id: int,
-    mapping_id: int,
-    revision: int | None = None,
+    model_id: Id,
+    mapping_id: Id,
+    revision: Id | None = None,
     layer: PreviewLayer = "pseudo_label",
     void_threshold: float = Query(default=DEFAULT_VOID_THRESHOLD, ge=0, le=1),
 ) -> Response:

@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ontolabel.core.schemas import Id
 from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
-from ontolabel.mappings.schemas import MappingRowSchema
+from ontolabel.mappings.schemas import MappingRows
 
 PreviewLayer = Literal["prediction", "pseudo_label", "difference"]
 
@@ -32,9 +33,9 @@ class PreviewRequest(BaseModel):
         },
     )
 
-    mapping_id: int
-    revision: int | None = Field(default=None, description="Revision number; default: head.")
-    rows: list[MappingRowSchema] | None = Field(
+    mapping_id: Id
+    revision: Id | None = Field(default=None, description="Revision number; default: head.")
+    rows: MappingRows | None = Field(
         default=None, description="Unsaved draft rows of this mapping; wins over revision."
     )
     void_threshold: float = Field(default=DEFAULT_VOID_THRESHOLD, ge=0, le=1)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
 from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
-from ontolabel.core.schemas import ErrorRead
+from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
 from ontolabel.taxonomies import service
@@ -34,7 +34,7 @@ def list_taxonomies(
     session: SessionDep,
     include_archived: bool = False,
     kind: TaxonomyKind | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> TaxonomyList:
     """Taxonomies by name; archived ones only with `include_archived=true`."""
@@ -77,7 +77,7 @@ def import_taxonomy(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="A reference labels.csv or a native YAML.")],
     kind: Annotated[TaxonomyKind, Form()] = "extra",
-    name: Annotated[str | None, Form(description="Default: the YAML's name or file stem.")] = None,
+    name: Annotated[Name | None, Form(description="Default: the YAML's name or file stem.")] = None,
     format: Annotated[Literal["csv", "yaml"] | None, Form()] = None,
 ) -> TaxonomyDetailRead:
     """Create a taxonomy from an uploaded file; nothing is stored if the file is bad."""
@@ -98,7 +98,7 @@ def import_taxonomy(
 
 
 @router.get("/{taxonomy_id}", response_model=TaxonomyDetailRead, responses=_ERRORS)
-def get_taxonomy(taxonomy_id: int, session: SessionDep) -> TaxonomyDetailRead:
+def get_taxonomy(taxonomy_id: Id, session: SessionDep) -> TaxonomyDetailRead:
     """A taxonomy with its classes in order."""
     return service.get_taxonomy(session, taxonomy_id)
 
@@ -109,7 +109,7 @@ def get_taxonomy(taxonomy_id: int, session: SessionDep) -> TaxonomyDetailRead:
     responses={**_ERRORS, 409: {"model": TaxonomyConflict, "description": "Stale version."}},
 )
 def update_taxonomy(
-    taxonomy_id: int, body: TaxonomyUpdate, session: SessionDep, user: CurrentUser
+    taxonomy_id: Id, body: TaxonomyUpdate, session: SessionDep, user: CurrentUser
 ) -> TaxonomyDetailRead:
     """Edit a taxonomy; `version` must be the current one, else 409 with what is stored."""
     change = service.TaxonomyChange(
@@ -125,18 +125,14 @@ def update_taxonomy(
 
 
 @router.post("/{taxonomy_id}/archive", response_model=TaxonomyDetailRead, responses=_ERRORS)
-def archive_taxonomy(
-    taxonomy_id: int, session: SessionDep, user: CurrentUser
-) -> TaxonomyDetailRead:
+def archive_taxonomy(taxonomy_id: Id, session: SessionDep, user: CurrentUser) -> TaxonomyDetailRead:
     """Hide a taxonomy from lists (nothing is deleted; mappings keep working)."""
     record = service.set_archived(session, taxonomy_id, archived=True, user=user)
     return service.detail(session, record)
 
 
 @router.post("/{taxonomy_id}/restore", response_model=TaxonomyDetailRead, responses=_ERRORS)
-def restore_taxonomy(
-    taxonomy_id: int, session: SessionDep, user: CurrentUser
-) -> TaxonomyDetailRead:
+def restore_taxonomy(taxonomy_id: Id, session: SessionDep, user: CurrentUser) -> TaxonomyDetailRead:
     """Bring an archived taxonomy back into lists."""
     record = service.set_archived(session, taxonomy_id, archived=False, user=user)
     return service.detail(session, record)
@@ -148,7 +144,7 @@ def restore_taxonomy(
     responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/yaml": {}}}},
 )
 def export_taxonomy(
-    taxonomy_id: int,
+    taxonomy_id: Id,
     session: SessionDep,
     format: Literal["csv", "yaml"] = "yaml",
 ) -> Response:

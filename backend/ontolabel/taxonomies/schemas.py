@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import JsonDict
 
+from ontolabel.core.schemas import Id, Name, ShortText
 from ontolabel.core.timestamps import UtcDatetime
+from ontolabel.domain.limits import CLASSES_MAX
 from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN, Taxonomy, TaxonomyClass
 
 TaxonomyKind = Literal["source", "extra"]
@@ -35,14 +37,14 @@ class TaxonomyClassSchema(BaseModel):
         "palette ones 0-255); a class outside that (Cityscapes' license plate, -1) never "
         "matches one of their pixels.",
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     train_id: int | None = Field(
         default=None, ge=CLASS_ID_MIN, le=CLASS_ID_MAX, description="Id used in training, if any."
     )
     color: str | None = Field(
         default=None, pattern=r"^#[0-9a-fA-F]{6}$", description="Display colour, #rrggbb."
     )
-    category: str | None = Field(default=None, max_length=200)
+    category: ShortText | None = None
     ignore: bool = Field(default=False, description="Excluded from training and evaluation.")
     file_cells: dict[str, str] = Field(
         default_factory=dict,
@@ -86,13 +88,13 @@ class TaxonomyCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: Name
     kind: TaxonomyKind = Field(
         description="`source`: a target label space; `extra`: mapped onto one."
     )
     description: str = ""
     file_columns: FileColumns
-    classes: list[TaxonomyClassSchema] = Field(min_length=1)
+    classes: list[TaxonomyClassSchema] = Field(min_length=1, max_length=CLASSES_MAX)
 
     def to_domain(self) -> Taxonomy:
         return Taxonomy(
@@ -111,12 +113,14 @@ class TaxonomyUpdate(BaseModel):
         json_schema_extra={"examples": [{"version": 3, "description": "with a new note"}]},
     )
 
-    version: int = Field(ge=1, description="The version this edit is based on.")
-    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"\S")
+    version: Id = Field(description="The version this edit is based on.")
+    name: Name | None = None
     kind: TaxonomyKind | None = None
     description: str | None = None
     file_columns: list[str] | None = None
-    classes: list[TaxonomyClassSchema] | None = Field(default=None, min_length=1)
+    classes: list[TaxonomyClassSchema] | None = Field(
+        default=None, min_length=1, max_length=CLASSES_MAX
+    )
 
 
 class TaxonomyRead(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ontolabel.api.deps import CurrentUser, SessionDep
+from ontolabel.core.schemas import Id, Offset
 from ontolabel.verifications import service
 from ontolabel.verifications.schemas import (
     RevisionVerification,
@@ -29,8 +30,8 @@ def record_verification(
 @router.get("", response_model=VerificationList)
 def list_verifications(
     session: SessionDep,
-    mapping_id: int,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    mapping_id: Id,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> VerificationList:
     """Every decision on a mapping, newest first."""
@@ -40,7 +41,7 @@ def list_verifications(
 
 @router.get("/state", response_model=RevisionVerification)
 def revision_state(
-    session: SessionDep, mapping_id: int, revision: int | None = None
+    session: SessionDep, mapping_id: Id, revision: Id | None = None
 ) -> RevisionVerification:
     """Each row's verification state at a revision (decisions carry over unchanged rows)."""
     return service.revision_state(session, mapping_id, revision)

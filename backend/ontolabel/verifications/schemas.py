@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ontolabel.core.schemas import ID_MAX, ClassId, Id, Name
 from ontolabel.core.timestamps import UtcDatetime
 
 Decision = Literal["confirmed", "wrong", "absent_confirmed"]
@@ -43,19 +44,22 @@ class VerificationCreate(BaseModel):
         },
     )
 
-    mapping_id: int
-    revision: int | None = Field(default=None, description="Revision number; default: head.")
-    source_id: int
-    extra_label: str = Field(min_length=1, max_length=200)
+    mapping_id: Id
+    revision: Id | None = Field(default=None, description="Revision number; default: head.")
+    source_id: ClassId
+    extra_label: Name
     decision: Decision
-    evidence_frame_ids: list[int] = Field(default_factory=list)
+    evidence_frame_ids: list[Id] = Field(default_factory=list)
     note: str = ""
-    dataset_id: int | None = None
-    sample_set_id: int | None = Field(
+    dataset_id: Id | None = None
+    sample_set_id: Id | None = Field(
         default=None, description="Required for absent_confirmed: the frames looked at."
     )
     frames_reviewed: int | None = Field(
-        default=None, ge=0, description="Frames of the sample set reviewed; default: all."
+        default=None,
+        ge=0,
+        le=ID_MAX,
+        description="Frames of the sample set reviewed; default: all.",
     )
 
 

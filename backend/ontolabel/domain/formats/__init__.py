@@ -31,6 +31,25 @@ class FormatError(InvalidInput):
         self.field = field
 
 
+def refuse(problem: str | None, *, file: str, line: int | None, field: str) -> None:
+    """Raise a :class:`FormatError` saying what is wrong with ``field``, if anything is
+    (``problem`` is a ``domain.limits`` check's answer)."""
+    if problem is not None:
+        raise FormatError(f"{field} {problem}", file=file, line=line, field=field)
+
+
+def too_many(
+    what: str, most: int, *, file: str, line: int | None, field: str | None = None
+) -> FormatError:
+    """The error for the first of ``what`` past its bound ``most`` (``domain.limits``)."""
+    return FormatError(
+        f"more than {most} {what}; that is the most one file may hold",
+        file=file,
+        line=line,
+        field=field,
+    )
+
+
 def decode_text(data: bytes, *, source: str) -> str:
     """Decode an uploaded file as UTF-8 (a leading BOM is dropped)."""
     try:
@@ -62,4 +81,4 @@ def refuse_repeated_ids(
         )
 
 
-__all__ = ["FormatError", "decode_text", "refuse_repeated_ids"]
+__all__ = ["FormatError", "decode_text", "refuse", "refuse_repeated_ids", "too_many"]

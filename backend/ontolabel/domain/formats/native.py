@@ -15,6 +15,10 @@ Layout::
     - {id: 0, name: road}       name: road
                                 extra: [road]
 
+Aliases (``*name``) are refused: a few hundred bytes of nested aliases would otherwise
+expand into gigabytes, and ``dump`` never writes one. Names, cells, ids and counts are
+held to ``domain.limits``.
+
 ``file_columns`` and a class's ``file_cells`` carry what a ``labels.csv`` had beyond the
 fields (see :class:`~ontolabel.domain.taxonomy.TaxonomyClass`), so a CSV export from YAML
 is the CSV the YAML was made from.
@@ -26,7 +30,17 @@ from typing import Any
 
 import yaml
 
-from ontolabel.domain.formats import FormatError, refuse_repeated_ids
+from ontolabel.domain.formats import FormatError, refuse, refuse_repeated_ids, too_many
+from ontolabel.domain.limits import (
+    CELLS_MAX,
+    CELLS_PER_ROW_MAX,
+    CLASSES_MAX,
+    ROWS_MAX,
+    cell_problem,
+    class_id_problem,
+    name_problem,
+    text_problem,
+)
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 
@@ -38,7 +52,19 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader (libyaml when present) recording each mapping's line under ``__line__``."""
+    """Safe loader (libyaml when present) recording each mapping's line under ``__line__``,
+    refusing aliases."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # The composer hands an alias over as the anchored node itself: a node met twice.
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise FormatError(
+                "YAML aliases (*name) are not accepted: the value anchored on this line is "
+                "used again; write each value out in full",
+                file=self.name,
+                line=node.start_mark.line + 1,
+            )
+        return super().construct_object(node, deep)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -93,6 +119,36 @@ def _load(text: str, source: str, kind: str) -> dict[str, Any]:
             field="kind",
         )
     return doc
+
+
+def _name(value: Any, *, source: str, line: int, field: str) -> str:
+    text: str = _typed(value, str, source=source, line=line, field=field)
+    refuse(name_problem(text), file=source, line=line, field=field)
+    return text
+
+
+def _category(value: Any, *, source: str, line: int) -> str | None:
+    text: str | None = _typed(value, (str, type(None)), source=source, line=line, field="category")
+    if text is not None:
+        refuse(text_problem(text), file=source, line=line, field="category")
+    return text
+
+
+def _class_id(value: Any, *, source: str, line: int, field: str) -> int:
+    class_id: int = _typed(value, int, source=source, line=line, field=field)
+    refuse(class_id_problem(class_id), file=source, line=line, field=field)
+    return class_id
+
+
+def _entries(doc: dict[str, Any], key: str, most: int, *, source: str, line: int) -> list[Any]:
+    """The list under ``key``, refused past ``most`` entries (at the first one past)."""
+    entries: list[Any] = _typed(doc[key], list, source=source, line=line, field=key)
+    if len(entries) > most:
+        past = entries[most]
+        raise too_many(
+            key, most, file=source, line=past.get(_LINE) if isinstance(past, dict) else line
+        )
+    return entries
 
 
 def _check_keys(entry: dict[str, Any], allowed: set[str], required: set[str], source: str) -> int:
@@ -211,14 +267,14 @@ def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
         {"name", "classes"},
         source,
     )
-    name = _typed(doc["name"], str, source=source, line=top, field="name")
+    name = _name(doc["name"], source=source, line=top, field="name")
     description = _typed(
         doc.get("description", ""), str, source=source, line=top, field="description"
     )
     file_columns = _texts(
         doc.get("file_columns", []), source=source, line=top, field="file_columns"
     )
-    entries = _typed(doc["classes"], list, source=source, line=top, field="classes")
+    entries = _entries(doc, "classes", CLASSES_MAX, source=source, line=top)
     classes: list[TaxonomyClass] = []
     lines: list[int] = []
     for entry in entries:
@@ -233,17 +289,15 @@ def load_taxonomy(text: str, *, source: str = "<upload>") -> Taxonomy:
             source,
         )
         c = TaxonomyClass(
-            id=_typed(entry["id"], int, source=source, line=line, field="id"),
-            name=_typed(entry["name"], str, source=source, line=line, field="name"),
-            train_id=_typed(
-                entry.get("train_id"), (int, type(None)), source=source, line=line, field="train_id"
-            ),
+            id=_class_id(entry["id"], source=source, line=line, field="id"),
+            name=_name(entry["name"], source=source, line=line, field="name"),
+            train_id=None
+            if entry.get("train_id") is None
+            else _class_id(entry["train_id"], source=source, line=line, field="train_id"),
             color=_typed(
                 entry.get("color"), (str, type(None)), source=source, line=line, field="color"
             ),
-            category=_typed(
-                entry.get("category"), (str, type(None)), source=source, line=line, field="category"
-            ),
+            category=_category(entry.get("category"), source=source, line=line),
             ignore=_typed(
                 entry.get("ignore", False), bool, source=source, line=line, field="ignore"
             ),
@@ -286,9 +340,10 @@ def load_mapping_with_lines(
         {"extra_taxonomy", "source_taxonomy", "rows"},
         source,
     )
-    extra = _typed(doc["extra_taxonomy"], str, source=source, line=top, field="extra_taxonomy")
-    src = _typed(doc["source_taxonomy"], str, source=source, line=top, field="source_taxonomy")
-    entries = _typed(doc["rows"], list, source=source, line=top, field="rows")
+    extra = _name(doc["extra_taxonomy"], source=source, line=top, field="extra_taxonomy")
+    src = _name(doc["source_taxonomy"], source=source, line=top, field="source_taxonomy")
+    entries = _entries(doc, "rows", ROWS_MAX, source=source, line=top)
+    cells = 0
     rows: list[MappingRow] = []
     lines: list[int] = []
     row_lines: list[int] = []
@@ -296,18 +351,29 @@ def load_mapping_with_lines(
         if not isinstance(entry, dict):
             raise FormatError("each row must be a mapping", file=source, line=top, field="rows")
         line = _check_keys(entry, {"id", "name", "extra"}, {"id", "name"}, source)
-        source_id = _typed(entry["id"], int, source=source, line=line, field="id")
+        source_id = _class_id(entry["id"], source=source, line=line, field="id")
+        labels_line = entry[_KEY_LINES].get("extra", line)
         labels = _typed(entry.get("extra", []), list, source=source, line=line, field="extra")
+        cells += len(labels)
+        if len(labels) > CELLS_PER_ROW_MAX:
+            raise too_many(
+                "labels in one row", CELLS_PER_ROW_MAX, file=source, line=labels_line, field="extra"
+            )
+        if cells > CELLS_MAX:
+            raise too_many(
+                "labels in all rows", CELLS_MAX, file=source, line=labels_line, field="extra"
+            )
         for label in labels:
-            _typed(label, str, source=source, line=line, field="extra")
+            _typed(label, str, source=source, line=labels_line, field="extra")
+            refuse(cell_problem(label), file=source, line=labels_line, field="extra")
         rows.append(
             MappingRow(
                 source_id=source_id,
-                source_name=_typed(entry["name"], str, source=source, line=line, field="name"),
+                source_name=_name(entry["name"], source=source, line=line, field="name"),
                 extra_labels=tuple(labels),
             )
         )
-        lines.append(entry[_KEY_LINES].get("extra", line))
+        lines.append(labels_line)
         row_lines.append(line)
     refuse_repeated_ids(
         [r.source_id for r in rows], row_lines, what="source class id", source=source

@@ -3,9 +3,15 @@
 The reference files are written by hand, so the reader is lenient where the meaning is
 clear (BOM, blank cells, ragged rows, stray whitespace, header variants ``,name,…`` /
 ``id,name`` / ``trainId,name``) and strict where it is not (non-integer or duplicate
-ids, broken quoting): those raise :class:`FormatError` naming file, line and field.
+ids, broken quoting, what ``domain.limits`` bounds): those raise :class:`FormatError`
+naming file, line and field. A file of more records than a taxonomy or mapping may hold
+is refused at the first record past the bound, without reading the rest.
 Mapping cells are kept verbatim (stray spaces included) so an export reproduces the
 file's text per row; whitespace and spelling are lint findings, not silent fixes.
+
+A cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab or CR first,
+and not a number like ``-1``) is written with a ``'`` in front, as OWASP advises against
+CSV injection, and read back without it: export and import stay exact.
 """
 
 from __future__ import annotations
@@ -13,15 +19,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from ontolabel.domain.formats import FormatError, refuse_repeated_ids
+from ontolabel.domain.formats import FormatError, refuse, refuse_repeated_ids, too_many
+from ontolabel.domain.limits import (
+    CELLS_MAX,
+    CELLS_PER_ROW_MAX,
+    CLASSES_MAX,
+    ROWS_MAX,
+    cell_problem,
+    class_id_problem,
+    name_problem,
+)
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import (
-    CLASS_ID_MAX,
-    CLASS_ID_MIN,
     VOID_ID,
     Taxonomy,
     TaxonomyClass,
@@ -71,6 +85,34 @@ class ParsedMapping:
     cells: tuple[CellRef, ...]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _runs_as_formula(cell: str) -> bool:
+    """True when a spreadsheet would evaluate ``cell`` (or it, unquoted, once read back)."""
+    if cell.startswith("'"):
+        return _runs_as_formula(cell[1:])
+    return cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell)
+
+
+def _neutralised(cell: str) -> str:
+    return f"'{cell}" if _runs_as_formula(cell) else cell
+
+
+def _unquoted(cell: str) -> str:
+    """A cell as :func:`_neutralised` had it (a file's other cells as they are)."""
+    return cell[1:] if cell.startswith("'") and _runs_as_formula(cell[1:]) else cell
+
+
+def _csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """A reference CSV of ``rows``, each cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([_neutralised(str(cell)) for cell in row] for row in rows)
+    return out.getvalue()
+
+
 def _strip_bom(text: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -87,17 +129,17 @@ def _rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
         except csv.Error as exc:
             raise FormatError(f"malformed CSV: {exc}", file=source, line=reader.line_num) from exc
         if any(c.strip() for c in cells):
-            yield start, cells
+            yield start, [_unquoted(c) for c in cells]
 
 
-def _parse_int(value: str, *, source: str, line: int, field: str) -> int:
-    text = value.strip()
-    try:
-        return int(text)
-    except ValueError:
-        raise FormatError(
-            f"{field} must be an integer, got {value!r}", file=source, line=line, field=field
-        ) from None
+def _records(text: str, source: str, *, most: int, what: str) -> list[tuple[int, list[str]]]:
+    """The file's records, the header (if any) dropped; refused at the first past ``most``."""
+    records = list(islice(_rows(text, source), most + 2))
+    if records and _is_header(records[0][1]):
+        records = records[1:]
+    if len(records) > most:
+        raise too_many(what, most, file=source, line=records[most][0])
+    return records
 
 
 def _is_int(value: str) -> bool:
@@ -120,8 +162,9 @@ def _integer(text: str) -> int:
         value = int(text.strip())
     except ValueError:
         raise ValueError("must be an integer") from None
-    if not CLASS_ID_MIN <= value <= CLASS_ID_MAX:
-        raise ValueError(f"must be a 32-bit integer ({CLASS_ID_MIN} to {CLASS_ID_MAX})")
+    problem = class_id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -129,14 +172,21 @@ def _optional_integer(text: str) -> int | None:
     return _integer(text) if text.strip() else None
 
 
+def _bounded_name(value: str) -> str:
+    problem = name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 def _name(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be blank: every class needs one")
-    return text.strip()
+    return _bounded_name(text.strip())
 
 
-def _optional_text(text: str) -> str | None:
-    return text.strip() or None
+def _optional_name(text: str) -> str | None:
+    return _bounded_name(text.strip()) if text.strip() else None
 
 
 def _flag(text: str) -> bool:
@@ -178,10 +228,11 @@ _FIELDS = (
     _Field("id", "id", _integer, str),
     _Field("name", "name", _name, str),
     _Field("trainId", "train_id", _optional_integer, _blank_if_none),
-    _Field("category", "category", _optional_text, _blank_if_none),
+    _Field("category", "category", _optional_name, _blank_if_none),
     _Field("ignoreInEval", "ignore", _flag, lambda ignore: "True" if ignore else ""),
     _Field("color", "color", _color, _blank_if_none),
 )
+_ID = _FIELDS[0]
 _FIELD_NAMES = {f.column.lower() for f in _FIELDS}
 _DEFAULT_POSITION = {"id": 0, "name": 1}
 """Without a header naming them, the id is column 1 and the name column 2."""
@@ -234,13 +285,11 @@ def read_labels_csv(text: str, *, name: str, source: str = "<upload>") -> Taxono
     ``ignore``), and in ``file_cells`` the cells of columns without a field and any field's
     text that its value would not be written as. A file without a header reads as ``id,name``.
     """
-    records = list(_rows(text, source))
-    if not records:
+    first = next(_rows(text, source), None)
+    if first is None:
         raise FormatError("no classes in file", file=source, line=1)
-    header: list[str] = ["id", "name"]
-    if _is_header(records[0][1]):
-        header = records[0][1]
-        records = records[1:]
+    header: list[str] = first[1] if _is_header(first[1]) else ["id", "name"]
+    records = _records(text, source, most=CLASSES_MAX, what="classes")
     width = max([len(header), *(len(cells) for _, cells in records)])
     header = [*header, *[""] * (width - len(header))]
     fields = _field_columns(header)
@@ -301,9 +350,7 @@ def write_labels_csv(taxonomy: Taxonomy) -> str:
             if key not in keys and key.lower() not in _FIELD_NAMES:
                 columns.append(key)
                 keys.append(key)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    rows: list[list[str]] = [columns]
     for position, c in enumerate(taxonomy.classes):
         cells = dict(c.file_cells)
         if not taxonomy.file_columns:  # the reference header's first column is the row index
@@ -319,8 +366,8 @@ def write_labels_csv(taxonomy: Taxonomy) -> str:
             if text is None or not field.reads_as(text, value):
                 text = field.write(value)
             row.append(text)
-        writer.writerow(row)
-    return out.getvalue()
+        rows.append(row)
+    return _csv_text(rows)
 
 
 # --- master_labels_*.csv --------------------------------------------------------------
@@ -339,9 +386,7 @@ def read_mapping_csv(
     non-blank cell names an extra label. A first row whose id is not an integer, or whose
     second cell is ``name``, is the header.
     """
-    records = list(_rows(text, source))
-    if records and _is_header(records[0][1]):
-        records = records[1:]
+    records = _records(text, source, most=ROWS_MAX, what="rows")
     rows: list[MappingRow] = []
     cells: list[CellRef] = []
     for line, record in records:
@@ -349,7 +394,7 @@ def read_mapping_csv(
             raise FormatError(
                 "row has no source class id in column 1", file=source, line=line, field="id"
             )
-        source_id = _parse_int(record[0], source=source, line=line, field="id")
+        source_id = _read_field(_ID, record[0], source=source, line=line)
         name = record[1] if len(record) > 1 else ""
         if not name.strip():
             raise FormatError(
@@ -358,11 +403,19 @@ def read_mapping_csv(
                 line=line,
                 field="name",
             )
+        refuse(name_problem(name), file=source, line=line, field="name")
         labels: list[str] = []
         for column, raw in enumerate(record[2:], start=3):
             if raw.strip():
+                refuse(cell_problem(raw), file=source, line=line, field="extra")
                 labels.append(raw)
                 cells.append(CellRef(len(rows), line, column, raw))
+        if len(labels) > CELLS_PER_ROW_MAX:
+            raise too_many(
+                "labels in one row", CELLS_PER_ROW_MAX, file=source, line=line, field="extra"
+            )
+        if len(cells) > CELLS_MAX:
+            raise too_many("labels in all rows", CELLS_MAX, file=source, line=line, field="extra")
         rows.append(MappingRow(source_id=source_id, source_name=name, extra_labels=tuple(labels)))
     if not rows:
         raise FormatError("no mapping rows in file", file=source, line=1)
@@ -386,13 +439,10 @@ def read_mapping_csv(
 
 
 def write_mapping_csv(mapping: Mapping) -> str:
-    """Write a mapping as a reference CSV (``id,name`` header, cells verbatim)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "name"])
-    for row in mapping.rows:
-        writer.writerow([row.source_id, row.source_name, *row.extra_labels])
-    return out.getvalue()
+    """Write a mapping as a reference CSV (``id,name`` header, cells verbatim but for a
+    formula's quote)."""
+    header = [["id", "name"]]
+    return _csv_text(header + [[r.source_id, r.source_name, *r.extra_labels] for r in mapping.rows])
 
 
 __all__ = [
