@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ontolabel.core.config import Settings
-    from ontolabel.core.db import session_scope
+    from ontolabel.core.db import session_scope, upgrade_database
     from ontolabel.datasets import repository as datasets
     from ontolabel.demo.scenes import FINE_TAXONOMY
     from ontolabel.demo.world import SEQUENCES, install_demo
@@ -81,6 +81,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp) / "home")
+        upgrade_database(settings.sqlalchemy_url)
         install_demo(settings, frames_per_dataset=args.frames, echo=lambda _m: None)
         factory = session_factory_for(settings)
         root = settings.demo_root
