@@ -213,3 +213,30 @@ def test_a_folder_label_wrote_under_the_output_root_can_be_evaluated_through_the
     # then both agree on the roots: the job reads the folder and scores its two frames
     assert job["status"] == "succeeded", job["error"]
     assert job["outputs"]["evaluation_id"] >= 1
+
+
+def test_label_takes_the_papers_inference_config_under_its_own_options(
+    tiny_segformer: Path,
+    frames: Callable[..., tuple[Path, Path]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given the paper's config_inference.yaml asking for no priors, one scale, and a teacher
+    config = tmp_path / "config_inference.yaml"
+    config.write_text(
+        "seg_task: semantic\npretrained: experiments/6_best.pth\nnum_workers: 0\n"
+        "test_time_augmentation:\n  flip: true\n  scales: [1]\nuse_priors: false\n"
+    )
+    images, labels = frames(["f0"])
+    out = tmp_path / "out"
+    # when `ontolabel label --config` runs with --no-flip given on the command line
+    result = _label(
+        tiny_segformer, images, labels, out, ["--config", str(config), "--no-flip"], monkeypatch
+    )
+    # then the config's scales and priors apply, the explicit option wins over its flip,
+    # and the key with no equivalent is named
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tta"]["scales"] == [1.0] and manifest["tta"]["flip"] is False
+    assert manifest["priors"] is False
+    assert "--config: pretrained: pass the teacher with --model" in result.output

@@ -95,6 +95,39 @@ def _contract_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+_FROM_CONFIG = {("tta", "scales"): "scales", ("tta", "flip"): "no_flip", ("priors",): "no_priors"}
+_FROM_CONFIG[("options", "num_workers")] = "num_workers"
+
+
+def _with_config(config_file: Path | None, **given: Any) -> dict[str, Any]:
+    """The job's TTA, options and priors: the paper's ``config_inference.yaml`` (if given)
+    where the command line left an option at its default; its other keys are listed."""
+    if config_file is None:
+        return given
+    import yaml
+
+    from ontolabel.jobs.paper_inference import import_inference_config
+
+    doc = yaml.safe_load(config_file.read_text())
+    if not isinstance(doc, dict):
+        raise click.ClickException(f"--config {config_file} is not a YAML mapping of settings")
+    imported = import_inference_config(doc)
+    for line in imported.unmapped:
+        click.echo(f"--config: {line}", err=True)
+    source = click.get_current_context().get_parameter_source
+    for path, option in _FROM_CONFIG.items():
+        section = imported.fields
+        for key in path[:-1]:
+            section = section.get(key, {})
+        if path[-1] in section and source(option) is click.core.ParameterSource.DEFAULT:
+            value = section[path[-1]]
+            if len(path) == 1:
+                given[path[0]] = value
+            else:
+                given[path[0]] = {**given[path[0]], path[1]: value}
+    return given
+
+
 @click.command("label")
 @click.option(
     "--model", "model", required=True, help="Registered model name, HF folder or checkpoint."
@@ -131,6 +164,14 @@ def _contract_options(command: Callable[..., None]) -> Callable[..., None]:
     help="Write the teacher's own argmax, ignoring the mapping (the Naive Student's labels).",
 )
 @click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The paper's config_inference.yaml: its TTA, priors and workers where no option "
+    "here is given; keys with no equivalent are listed.",
+)
+@click.option(
     "--allow-pickle", is_flag=True, help="Load a .pth checkpoint's pickles (trusted files only)."
 )
 def label(
@@ -146,6 +187,7 @@ def label(
     save_prediction: bool,
     no_priors: bool,
     allow_pickle: bool,
+    config_file: Path | None,
     **numbers: Any,
 ) -> None:
     """Pseudo-label extra frames: teacher TTA softmax constrained by the mapping, then argmax.
@@ -174,9 +216,12 @@ def label(
             images_dir=str(images.resolve()),
             labels_dir=str(labels.resolve()),
             mapping=MappingRef(inline=_inline_mapping(extra, mapping)),
-            tta=TTASettings(scales=_scales(scales), flip=not no_flip),
-            options=PseudoLabelOptions(device=device, save_prediction=save_prediction, **numbers),
-            priors=not no_priors,
+            **_with_config(
+                config_file,
+                tta={"scales": _scales(scales), "flip": not no_flip},
+                options={"device": device, "save_prediction": save_prediction, **numbers},
+                priors=not no_priors,
+            ),
             output_dir=str(out),
         )
         job = run_here(settings, params, "cli")
