@@ -130,9 +130,9 @@ def list_frame_errors(
 
 @router.get("/{job_id}/epochs")
 def list_train_epochs(
-    job_id: int,
+    job_id: Id,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> TrainEpochList:
     """A train job's figures per epoch (loss, rates, validation mIoU), in the order run."""
