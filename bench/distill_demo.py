@@ -13,7 +13,7 @@ It ends with one line ``teacher=<mIoU> student_no_priors=<mIoU> student_priors=<
 (percent). The student with priors should beat both: the mapping turns the extra datasets'
 coarse labels into fine ones the teacher alone gets wrong.
 
-    .venv/bin/python -m bench.distill_demo [--frames 120] [--steps 1500] [--seed 0]
+    .venv/bin/python -m bench.distill_demo [--frames 120] [--steps 400] [--seed 0]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _split(root: Path, out: Path, sequences: set[str]) -> tuple[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=120, help="Frames per demo dataset.")
-    parser.add_argument("--steps", type=int, default=1500, help="Optimizer steps per model.")
+    parser.add_argument("--steps", type=int, default=400, help="Optimizer steps per model.")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--crop", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
