@@ -71,8 +71,9 @@ def cpu_rates(steps: int) -> dict[str, float]:
     import torch
     from ontolabel_worker.ml.data import pair_frames
     from ontolabel_worker.ml.training.data import TrainSource
-    from ontolabel_worker.ml.training.loop import TrainHooks, TrainRun, train
+    from ontolabel_worker.ml.training.loop import train
     from ontolabel_worker.ml.training.optim import build_optimizer
+    from ontolabel_worker.ml.training.run import TrainHooks, TrainRun
     from ontolabel_worker.ml.training.student import build_student, student_loss
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,7 +9,7 @@ import numpy as np
 from ontolabel.jobs.train_params import TrainParams
 from ontolabel_worker.ml.data import FramePair, pair_frames
 from ontolabel_worker.ml.training.data import TrainSource
-from ontolabel_worker.ml.training.loop import TrainRun
+from ontolabel_worker.ml.training.run import TrainRun
 from PIL import Image
 
 NAMES = ["road", "car", "sky"]

@@ -9,7 +9,8 @@ import pytest
 import torch
 from ontolabel_worker.ml.models import ModelSpec, load_model
 from ontolabel_worker.ml.training.data import TrainSource
-from ontolabel_worker.ml.training.loop import EpochMetrics, TrainHooks, TrainResult, train
+from ontolabel_worker.ml.training.loop import train
+from ontolabel_worker.ml.training.run import EpochMetrics, TrainHooks, TrainResult
 from safetensors.torch import load_file
 
 from .conftest import NAMES, colour_frames, run_of

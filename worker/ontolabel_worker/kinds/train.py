@@ -26,8 +26,9 @@ from ontolabel_worker.kinds.train_progress import JobTrainHooks
 from ontolabel_worker.ml import writer
 from ontolabel_worker.ml.training.data import TrainSource
 from ontolabel_worker.ml.training.launch import run_in_processes
-from ontolabel_worker.ml.training.loop import TrainHooks, TrainResult, TrainRun, train
+from ontolabel_worker.ml.training.loop import train
 from ontolabel_worker.ml.training.optim import plan_steps
+from ontolabel_worker.ml.training.run import TrainHooks, TrainResult, TrainRun
 
 RESULT_FILE = "result.json"
 """The finished run's figures, for ``finish`` (which may run in another process)."""

@@ -19,7 +19,7 @@ from ontolabel.jobs.kinds import JobContext
 from ontolabel.jobs.tables import TrainEpoch
 
 if TYPE_CHECKING:
-    from ontolabel_worker.ml.training.loop import EpochMetrics
+    from ontolabel_worker.ml.training.run import EpochMetrics
 
 PROGRESS_EVERY_S = 0.5
 """Steps are counted in SQL at most this often (a step may take milliseconds)."""

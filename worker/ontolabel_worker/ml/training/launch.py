@@ -32,13 +32,8 @@ from ontolabel.jobs.train_params import AugmentOverrides, TrainParams
 
 from ontolabel_worker.ml.data import FramePair
 from ontolabel_worker.ml.training.data import TrainSource
-from ontolabel_worker.ml.training.loop import (
-    EpochMetrics,
-    TrainHooks,
-    TrainResult,
-    TrainRun,
-    train,
-)
+from ontolabel_worker.ml.training.loop import train
+from ontolabel_worker.ml.training.run import EpochMetrics, TrainHooks, TrainResult, TrainRun
 
 PROGRESS_FILE = "progress.jsonl"
 CANCEL_FILE = "cancel"

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -29,8 +26,8 @@ from ontolabel.jobs.train_params import TrainParams
 from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
 
-from ontolabel_worker.ml.data import FramePair
-from ontolabel_worker.ml.training.data import TrainFrames, TrainSource, WeightedSourceSampler
+from ontolabel_worker.ml.training.curves import Curves
+from ontolabel_worker.ml.training.data import TrainFrames, WeightedSourceSampler
 from ontolabel_worker.ml.training.optim import (
     FINE_TUNE_FACTOR,
     StepPlan,
@@ -41,111 +38,18 @@ from ontolabel_worker.ml.training.optim import (
     plan_steps,
 )
 from ontolabel_worker.ml.training.resume import load_state, save_state, write_atomically
+from ontolabel_worker.ml.training.run import (
+    EpochMetrics,
+    Progress,
+    TrainHooks,
+    TrainResult,
+    TrainRun,
+)
 from ontolabel_worker.ml.training.student import build_student, save_student, student_loss
-from ontolabel_worker.ml.training.validation import ValScores, score
+from ontolabel_worker.ml.training.validation import score
 
-Phase = Literal["train", "fine_tune"]
 LOSS_EVERY = 10
 """TensorBoard gets ``train/loss`` every this many steps, as the paper's trainer logs it."""
-
-
-@dataclass(frozen=True)
-class TrainRun:
-    """Everything one training needs, resolved: the contract, the taxonomy's non-void
-    classes (``class_ids`` are the label values, in channel order), the sources (the first
-    is the source dataset), the validation sets (the first decides the best), the weights
-    to start from (``params.model.init`` / ``hub_id`` resolved), and the output folder."""
-
-    params: TrainParams
-    class_names: list[str]
-    class_ids: list[int]
-    sources: list[TrainSource]
-    val: list[tuple[str, list[FramePair]]]
-    init_path: str | None
-    out_dir: Path
-
-
-@dataclass(frozen=True)
-class EpochMetrics:
-    """One epoch's figures (losses and scores as fractions)."""
-
-    epoch: int
-    """Counted over both phases: the fine-tune's first epoch follows the last trained."""
-    phase: Phase
-    loss: float
-    """Mean training loss over the epoch's steps."""
-    lrs: dict[str, float]
-    """Each group's rate (``encoder``, ``decoder``) at the epoch's last step."""
-    val: dict[str, ValScores]
-    """By validation set; empty on epochs that are not validated."""
-    fitness: float | None
-    """0.8 mIoU + 0.2 mean class accuracy on the first validation set."""
-    improved: bool
-    """This epoch's model is the new best (saved to ``out_dir/best``)."""
-    steps: int
-    """Optimiser steps so far, both phases."""
-    seconds: float
-    """Training time so far."""
-    draws: dict[str, int] = field(default_factory=dict)
-    """Frames trained on this epoch, by source, over all processes."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EpochMetrics:
-        val = {name: ValScores(**scores) for name, scores in data["val"].items()}
-        return cls(**{**data, "val": val})
-
-
-def _never() -> bool:
-    return False
-
-
-@dataclass
-class TrainHooks:
-    """What the caller hears (on the main process only) and how it stops a run."""
-
-    on_step: Callable[[int, int, float, float], None] = lambda step, total, loss, lr: None
-    """(optimiser step, planned steps, loss, the decoder group's rate)."""
-    on_epoch: Callable[[EpochMetrics], None] = lambda metrics: None
-    log: Callable[[str], None] = lambda message: None
-    is_cancelled: Callable[[], bool] = _never
-    """Checked between steps on every process; True saves a resume checkpoint and stops."""
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    status: Literal["finished", "cancelled"]
-    best_dir: Path | None
-    best_fitness: float | None
-    epochs: int
-    steps: int
-    history: list[EpochMetrics]
-
-
-@dataclass
-class Progress:
-    """Where a run stands; saved with every resume checkpoint."""
-
-    phase: Phase = "train"
-    epoch: int = 1
-    """The epoch being trained (1-based)."""
-    step: int = 0
-    phase_step: int = 0
-    position: int = 0
-    """Draws of this epoch's stream already trained on, by all processes."""
-    loss_sum: float = 0.0
-    loss_steps: int = 0
-    draws: list[int] = field(default_factory=list)
-    best_fitness: float | None = None
-    best_loss: float | None = None
-    """Decides the best when there is no validation set."""
-    since_best: int = 0
-    """Epochs since the best one."""
-    seconds: float = 0.0
-    finished: bool = False
-    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def train(run: TrainRun, hooks: TrainHooks | None = None) -> TrainResult:
@@ -185,7 +89,7 @@ class _Trainer:
         self.best_dir = run.out_dir / "best"
         self.resume_dir = run.out_dir / "resume"
         self.progress = Progress(draws=[0] * len(run.sources))
-        self.writer: Any = None
+        self.curves: Curves | None = None
         self.started = time.monotonic()
         self.rates: dict[str, float] = {}
 
@@ -200,9 +104,7 @@ class _Trainer:
             self.student.network.load_state_dict(state["model"])
         self.model = self.accelerator.prepare(self.student.network)
         if self.main:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(
+            self.curves = Curves(
                 self.run_.out_dir / "tensorboard", purge_step=self.progress.step or None
             )
         self._log_start(resumed=state is not None)
@@ -222,8 +124,8 @@ class _Trainer:
         return self._result("finished")
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        if self.curves is not None:
+            self.curves.close()
         if self.accelerator.num_processes == 1:
             # Accelerate keeps its state in process-wide singletons; a later run in this
             # process (another job on the same worker) may want another device or precision.
@@ -357,8 +259,8 @@ class _Trainer:
         p.draws = [a + int(b) for a, b in zip(p.draws, totals[1:].tolist(), strict=True)]
         if self.main:
             self.hooks.on_step(p.step, self.plan.total, loss_value, self.rates["decoder"])
-            if p.step % LOSS_EVERY == 0:
-                self.writer.add_scalar("train/loss", loss_value, p.step)
+            if p.step % LOSS_EVERY == 0 and self.curves is not None:
+                self.curves.loss(p.step, loss_value)
 
     # --- epochs, validation and the best ----------------------------------------------
 
@@ -404,26 +306,9 @@ class _Trainer:
 
     def _report(self, metrics: EpochMetrics) -> None:
         self.hooks.on_epoch(metrics)
-        parts = [f"epoch {metrics.epoch} ({metrics.phase}): loss {metrics.loss:.4f}"]
-        for name, scores in metrics.val.items():
-            shown = "n/a" if scores.miou is None else f"{scores.miou:.1%}"
-            parts.append(f"{name} mIoU {shown}")
-        if metrics.fitness is not None:
-            parts.append(f"fitness {metrics.fitness:.4f}" + (" (best)" if metrics.improved else ""))
-        self.hooks.log(", ".join(parts))
-        writer, step = self.writer, metrics.steps
-        writer.add_scalar("train/epoch_loss", metrics.loss, step)
-        for group, rate in metrics.lrs.items():
-            writer.add_scalar(f"lr/{group}", rate, step)
-        for name, scores in metrics.val.items():
-            if scores.miou is not None:
-                writer.add_scalar(f"val/{name}/miou", scores.miou, step)
-            for class_name, iou in scores.per_class.items():
-                if iou is not None:
-                    writer.add_scalar(f"val/{name}/class_iou/{class_name}", iou, step)
-        if metrics.fitness is not None:
-            writer.add_scalar("val/fitness", metrics.fitness, step)
-        writer.flush()
+        self.hooks.log(metrics.summary())
+        if self.curves is not None:
+            self.curves.epoch(metrics)
 
     def _save_best(self, metrics: EpochMetrics | None) -> None:
         if self.main:
