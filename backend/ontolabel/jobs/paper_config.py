@@ -224,23 +224,38 @@ def export_config(params: TrainParams) -> JSON:
 # --- the parts -----------------------------------------------------------------------
 
 
+def _chosen(
+    doc: Mapping[str, Any],
+    part: str,
+    choices: Mapping[str, str],
+    leaves: JSON,
+    unmapped: list[str],
+) -> tuple[str, JSON] | None:
+    """The ``name`` a part (``optimizer``, ``lr_scheduler``) picks and its own section; the
+    sections of the names not chosen do nothing, so their keys are dropped unreported."""
+    settings = dict(doc.get(part) or {})
+    name = settings.get("name")
+    if name is None:
+        return None
+    leaves.pop(f"{part}.name")
+    for other in choices:
+        if other != name:
+            for key in [k for k in leaves if k.startswith(f"{part}.{other}.")]:
+                del leaves[key]
+    if name not in choices:
+        unmapped.append(f"{part}.name: {name!r} is not one of {', '.join(choices)}")
+        return None
+    return name, dict(settings.get(name) or {})
+
+
 def _import_optimizer(
     doc: Mapping[str, Any], leaves: JSON, fields: JSON, unmapped: list[str]
 ) -> None:
-    optimizer = dict(doc.get("optimizer") or {})
-    name = optimizer.get("name")
-    if name is None:
+    chosen = _chosen(doc, "optimizer", OPTIMIZERS, leaves, unmapped)
+    if chosen is None:
         return
-    leaves.pop("optimizer.name")
-    for other in OPTIMIZERS:  # the sections of the optimizers not chosen do nothing
-        if other != name:
-            for key in [k for k in leaves if k.startswith(f"optimizer.{other}.")]:
-                del leaves[key]
-    if name not in OPTIMIZERS:
-        unmapped.append(f"optimizer.name: {name!r} is not one of {', '.join(OPTIMIZERS)}")
-        return
+    name, section = chosen
     _put(fields, "optim.optimizer", OPTIMIZERS[name])
-    section = dict(optimizer.get(name) or {})
     if "encoder_lr" not in section:
         _put(fields, "optim.encoder_lr", None)  # one rate for every parameter
     for key in OPTIMIZER_KEYS:
@@ -251,20 +266,11 @@ def _import_optimizer(
 def _import_schedule(
     doc: Mapping[str, Any], leaves: JSON, fields: JSON, unmapped: list[str]
 ) -> None:
-    schedule = dict(doc.get("lr_scheduler") or {})
-    name = schedule.get("name")
-    if name is None:
+    chosen = _chosen(doc, "lr_scheduler", SCHEDULES, leaves, unmapped)
+    if chosen is None:
         return
-    leaves.pop("lr_scheduler.name")
-    for other in SCHEDULES:
-        if other != name:
-            for key in [k for k in leaves if k.startswith(f"lr_scheduler.{other}.")]:
-                del leaves[key]
-    if name not in SCHEDULES:
-        unmapped.append(f"lr_scheduler.name: {name!r} is not one of {', '.join(SCHEDULES)}")
-        return
+    name, section = chosen
     _put(fields, "optim.schedule", SCHEDULES[name])
-    section = dict(schedule.get(name) or {})
     for paper, ours in SCHEDULE_KEYS[name]:
         if paper not in section:
             continue
