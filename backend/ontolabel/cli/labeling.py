@@ -32,7 +32,7 @@ def _scales(value: str) -> list[float]:
     return scales
 
 
-def _inline_mapping(extra_file: Path, mapping_file: Path) -> InlineMapping:
+def inline_mapping(extra_file: Path, mapping_file: Path) -> InlineMapping:
     """The mapping and taxonomies from files, as the job's inline documents."""
     from ontolabel.domain.formats import decode_text
     from ontolabel.domain.formats.native import dump_mapping, dump_taxonomy, load_mapping
@@ -215,7 +215,7 @@ def label(
             model=choice.ref,
             images_dir=str(images.resolve()),
             labels_dir=str(labels.resolve()),
-            mapping=MappingRef(inline=_inline_mapping(extra, mapping)),
+            mapping=MappingRef(inline=inline_mapping(extra, mapping)),
             **_with_config(
                 config_file,
                 tta={"scales": _scales(scales), "flip": not no_flip},

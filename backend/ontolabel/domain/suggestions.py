@@ -31,23 +31,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ontolabel.domain.constraint import AllowedTable, constrain
-from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
-
-DEFAULT_ADD_MIN_SHARE = 0.1
-"""An absent cell is suggested once this share of the label's pixels is predicted as it."""
-
-DEFAULT_REMOVE_MAX_SHARE = 0.02
-"""An allowed cell is suggested for removal while the teacher predicts it on less than this."""
-
-DEFAULT_MIN_PIXELS = 100
-"""Labels (and, for conflicts, cells) with fewer pixels than this over all frames are not
-judged: a handful of pixels is no evidence."""
-
-DEFAULT_EVIDENCE_FRAMES = 10
-"""Frames named as evidence per suggestion, most telling first."""
-
-DEFAULT_MAX_ITEMS = 50
-"""Items kept per list."""
+from ontolabel.domain.labeling import (
+    DEFAULT_ADD_MIN_SHARE,
+    DEFAULT_EVIDENCE_FRAMES,
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_MIN_PIXELS,
+    DEFAULT_REMOVE_MAX_SHARE,
+    DEFAULT_VOID_THRESHOLD,
+)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The contract between the job system and the work it runs.
 
-A *job kind* (``index``, ``preview``, ``pseudo_label``, ``train``, ``evaluate``) is
+A *job kind* (``index``, ``preview``, ``pseudo_label``, ``train``, ``evaluate``,
+``suggest``) is
 plain code over two typed contracts: its parameters (a ``JobParams`` model from
 ``ontolabel.jobs.params``, ``train_params`` for ``train``, validated when the job is
 created and again before each step) and its chunk model. ``plan`` splits the
@@ -38,6 +39,7 @@ from ontolabel.jobs.params import (
     JobParams,
     PreviewParams,
     PseudoLabelParams,
+    SuggestParams,
 )
 from ontolabel.jobs.train_params import TrainParams
 
@@ -49,6 +51,7 @@ PRODUCT_PARAMS: tuple[type[JobParams], ...] = (
     PseudoLabelParams,
     EvaluateParams,
     TrainParams,
+    SuggestParams,
 )
 """The product's kinds, in the order the API documents them."""
 
@@ -166,6 +169,7 @@ KIND_MODULES = {
     "pseudo_label": "ontolabel_worker.kinds.pseudo_label",
     "evaluate": "ontolabel_worker.kinds.evaluate",
     "train": "ontolabel_worker.kinds.train",
+    "suggest": "ontolabel_worker.kinds.suggest",
 }
 
 

@@ -18,7 +18,15 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ontolabel.domain.labeling import DEFAULT_TTA_SCALES, DEFAULT_VOID_THRESHOLD
+from ontolabel.domain.labeling import (
+    DEFAULT_ADD_MIN_SHARE,
+    DEFAULT_EVIDENCE_FRAMES,
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_MIN_PIXELS,
+    DEFAULT_REMOVE_MAX_SHARE,
+    DEFAULT_TTA_SCALES,
+    DEFAULT_VOID_THRESHOLD,
+)
 
 MAX_IDS = 100_000
 """Bound on id lists in a request (frame ids, class ids)."""
@@ -334,3 +342,56 @@ class EvaluateParams(JobParams):
         if len(set(self.class_ids)) != len(self.class_ids):
             raise ValueError("class_ids has repeated ids")
         return self
+
+
+class SuggestOptions(Contract):
+    """How ``suggest`` ranks cells (``domain.suggestions``); defaults written there once."""
+
+    add_min_share: float = Field(
+        default=DEFAULT_ADD_MIN_SHARE,
+        ge=0,
+        le=1,
+        description="Suggest an absent cell once this share of the label's pixels is predicted.",
+    )
+    remove_max_share: float = Field(
+        default=DEFAULT_REMOVE_MAX_SHARE,
+        ge=0,
+        le=1,
+        description="Suggest removing an allowed cell predicted on less than this share.",
+    )
+    min_pixels: int = Field(
+        default=DEFAULT_MIN_PIXELS, ge=1, description="Labels with fewer pixels are not judged."
+    )
+    evidence_frames: int = Field(default=DEFAULT_EVIDENCE_FRAMES, ge=1, le=1000)
+    max_items: int = Field(default=DEFAULT_MAX_ITEMS, ge=1, le=10_000)
+
+
+class SuggestParams(FrameSelection, JobParams):
+    """Suggest mapping cells to add and remove, and score conflicts, from the teacher's own
+    (unconstrained) predictions on extra frames. Frames whose teacher probabilities a
+    ``preview`` job cached for this model are read from that cache instead of re-run."""
+
+    kind: ClassVar[str] = "suggest"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"model": {"id": 1}, "dataset_id": 2, "mapping": {"mapping_id": 3}},
+            ]
+        }
+    )
+
+    model: ModelRef
+    mapping: MappingRef
+    tta: TTASettings = PREVIEW_TTA
+    void_threshold: float = Field(default=DEFAULT_VOID_THRESHOLD, ge=0, le=1)
+    options: SuggestOptions = SuggestOptions()
+    reuse_previews: bool = Field(
+        default=True, description="Read probabilities a preview job cached for this model."
+    )
+    model_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,120}$",
+        description="Preview cache folder to read (default: the model's, as preview uses).",
+    )
+    chunk_frames: int = Field(default=16, ge=1, le=4096, description="Frames per chunk task.")
+    device: Device | None = None
