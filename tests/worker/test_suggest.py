@@ -166,3 +166,15 @@ def test_suggest_job_over_a_dataset_finds_the_planted_cells_and_reuses_previews(
     assert matrix["conflict"][row][SOURCE_NAMES.index("road")] > 0.5
     # and the preview job's cached probabilities were read, not recomputed
     assert outputs["from_preview_cache"] == 4
+
+
+def test_a_bad_threshold_is_refused_naming_the_field(client: TestClient) -> None:
+    # given a suggest job asking for a share above 1
+    params = {
+        "model": {"id": 1}, "dataset_id": 1, "mapping": {"mapping_id": 1},
+        "options": {"add_min_share": 2},
+    }  # fmt: skip
+    # when it is posted, then it is refused before anything is queued
+    response = client.post("/api/jobs", json={"kind": "suggest", "params": params})
+    assert response.status_code == 422 and "add_min_share" in response.text
+    assert client.get("/api/jobs").json()["total"] == 0
