@@ -166,6 +166,21 @@ def test_suggest_job_over_a_dataset_finds_the_planted_cells_and_reuses_previews(
     assert matrix["conflict"][row][SOURCE_NAMES.index("road")] > 0.5
     # and the preview job's cached probabilities were read, not recomputed
     assert outputs["from_preview_cache"] == 4
+    # when it runs again over a sample set of every other frame
+    sample = client.post(
+        f"/api/datasets/{dataset['id']}/sample-sets",
+        json={"name": "every 2nd", "rule": {"every": 2}},
+    )
+    assert sample.status_code == 201, sample.text
+    chosen = {**common, "mapping": mapping_ref, "sample_set_id": sample.json()["id"]}
+    again = _job(client, {"kind": "suggest", "params": {**chosen, "device": "cpu"}})
+    # then it reads only those frames, and still finds the planted cells
+    assert again["outputs"]["frames"] == len(sample.json()["frame_ids"]) < FRAMES
+    _assert_planted_cells_found(again["outputs"])
+    # and a sample set of no such dataset is refused, naming the field
+    missing = {**chosen, "sample_set_id": sample.json()["id"] + 100}
+    refused = client.post("/api/jobs", json={"kind": "suggest", "params": missing})
+    assert refused.status_code == 422 and "sample_set_id" in refused.text, refused.text
 
 
 def test_a_bad_threshold_is_refused_naming_the_field(client: TestClient) -> None:

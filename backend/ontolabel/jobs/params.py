@@ -382,6 +382,9 @@ class SuggestParams(FrameSelection, JobParams):
 
     model: ModelRef
     mapping: MappingRef
+    sample_set_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="With dataset_id: that sample set's frames."
+    )
     tta: TTASettings = PREVIEW_TTA
     void_threshold: float = Field(default=DEFAULT_VOID_THRESHOLD, ge=0, le=1)
     options: SuggestOptions = SuggestOptions()
@@ -395,3 +398,10 @@ class SuggestParams(FrameSelection, JobParams):
     )
     chunk_frames: int = Field(default=16, ge=1, le=4096, description="Frames per chunk task.")
     device: Device | None = None
+
+    @model_validator(mode="after")
+    def _sample_set(self) -> Self:
+        self.only_with("sample_set_id", "dataset_id")
+        if self.sample_set_id is not None and self.frame_ids is not None:
+            raise ValueError("give sample_set_id or frame_ids, not both")
+        return self

@@ -61,6 +61,8 @@ def _prepared(session: Session, settings: Settings, value: C, field: str) -> C:
             _check_dataset(session, item, path)
         elif name == "taxonomy_id":
             _check_taxonomy(session, item, path)
+        elif name == "sample_set_id":
+            _check_sample_set(session, item, getattr(value, "dataset_id", None), path)
         elif name == "pseudo_label_job":
             _check_pseudo_label_job(session, item, path)
         elif name in FOLDER_FIELDS:
@@ -117,6 +119,16 @@ def _check_dataset(session: Session, dataset_id: int, field: str) -> None:
 
     if datasets.get_dataset(session, dataset_id) is None:
         raise InvalidInput(f"dataset {dataset_id} does not exist", field=field)
+
+
+def _check_sample_set(
+    session: Session, sample_set_id: int, dataset_id: int | None, field: str
+) -> None:
+    from ontolabel.datasets import repository as datasets
+
+    record = datasets.get_sample_set(session, sample_set_id)
+    if record is None or record.dataset_id != dataset_id:
+        raise InvalidInput(f"dataset {dataset_id} has no sample set {sample_set_id}", field=field)
 
 
 def _check_taxonomy(session: Session, taxonomy_id: int, field: str) -> None:

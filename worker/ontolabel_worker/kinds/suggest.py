@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from ontolabel.datasets import repository as datasets
 from ontolabel.domain.constraint import AllowedTable, allowed_table
 from ontolabel.domain.suggestions import Cooccurrence, SuggestSettings, count_frame, heatmap, rank
 from ontolabel.errors import InvalidInput
@@ -54,7 +55,7 @@ class SuggestChunk(Resolved):
 def plan(ctx: JobContext, params: SuggestParams) -> Plan[SuggestChunk]:
     pinned = resolve_mapping(ctx, params.mapping)
     model = resolve_model(ctx, params.model)
-    pairs, unpaired = selected_pairs(ctx, params)
+    pairs, unpaired = selected_pairs(ctx, _with_sample_set(ctx, params))
     if unpaired:
         ctx.log(
             f"{len(unpaired)} file(s) without a partner skipped, e.g. {unpaired[:3]}", "warning"
@@ -77,6 +78,21 @@ def plan(ctx: JobContext, params: SuggestParams) -> Plan[SuggestChunk]:
         for i in range(0, len(pairs), size)
     ]
     return Plan(chunks=chunks, total=len(pairs))
+
+
+def _with_sample_set(ctx: JobContext, params: SuggestParams) -> SuggestParams:
+    """``params`` with a sample set's kept frame ids as ``frame_ids``."""
+    if params.sample_set_id is None:
+        return params
+    with ctx.session_factory() as session:
+        record = datasets.get_sample_set(session, params.sample_set_id)
+        if record is None or record.dataset_id != params.dataset_id:
+            raise InvalidInput(
+                f"dataset {params.dataset_id} has no sample set {params.sample_set_id}",
+                field="sample_set_id",
+            )
+        frame_ids = list(record.frame_ids)
+    return params.model_copy(update={"sample_set_id": None, "frame_ids": frame_ids})
 
 
 class _Teacher:
@@ -190,7 +206,7 @@ def _frame_ids(ctx: JobContext, params: SuggestParams, ranked: JSON) -> dict[str
     named = {f for item in ranked["add"] + ranked["remove"] for f in item["frames"]}
     named |= {f for item in ranked["conflicts"]["cells"] for f in item["frames"]}
     named |= {f["frame"] for f in ranked["conflicts"]["frames"]}
-    pairs = selected_pairs(ctx, params)[0]
+    pairs = selected_pairs(ctx, _with_sample_set(ctx, params))[0]
     return {p.label_rel: int(p.key) for p in pairs if p.label_rel in named}
 
 
