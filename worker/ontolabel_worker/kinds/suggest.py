@@ -96,28 +96,41 @@ def _with_sample_set(ctx: JobContext, params: SuggestParams) -> SuggestParams:
 
 
 class _Teacher:
-    """The chunk's model, loaded on first need (a chunk served by the cache never loads it)."""
+    """Where a chunk's probabilities come from: the preview cache where it holds the frame,
+    else the model, loaded once (a chunk the cache serves whole never loads it)."""
 
-    def __init__(self, chunk: SuggestChunk, class_names: list[str]) -> None:
+    def __init__(self, ctx: JobContext, chunk: SuggestChunk, class_names: list[str]) -> None:
         self.chunk, self.class_names = chunk, class_names
-        self._model: SegmentationModel | None = None
+        self.cache = {pair.key: self._cache_path(ctx, pair) for pair in chunk.frames}
+        self.model: SegmentationModel | None = None
+        if any(path is None or not path.is_file() for path in self.cache.values()):
+            # before any frame: a model that cannot be loaded fails the job, not each frame
+            device = device_name(chunk.device)
+            self.model = cached_model(chunk.model.spec(), class_names, device)
         self.from_cache = 0
 
+    def _cache_path(self, ctx: JobContext, pair: FramePair) -> Path | None:
+        if self.chunk.model_key is None:
+            return None
+        try:
+            return preview_cache_path(ctx.settings.cache_dir, self.chunk.model_key, pair.key)
+        except InvalidInput:  # a key the cache cannot hold (e.g. spaces): never cached
+            return None
+
     def probabilities(
-        self, ctx: JobContext, pair: FramePair, colors: dict[int, int]
+        self, pair: FramePair, colors: dict[int, int]
     ) -> probabilities.FrameProbabilities:
-        if self.chunk.model_key is not None:
-            path = preview_cache_path(ctx.settings.cache_dir, self.chunk.model_key, pair.key)
-            hit = probabilities.cached(path, self.class_names)
-            if hit is not None:
-                self.from_cache += 1
-                return hit
-        if self._model is None:
+        path = self.cache[pair.key]
+        hit = None if path is None else probabilities.cached(path, self.class_names)
+        if hit is not None:
+            self.from_cache += 1
+            return hit
+        if self.model is None:  # the cached file went away since the chunk started
             device = device_name(self.chunk.device)
-            self._model = cached_model(self.chunk.model.spec(), self.class_names, device)
+            self.model = cached_model(self.chunk.model.spec(), self.class_names, device)
         label = read_label(pair.label, colors)
         return probabilities.predicted(
-            self._model, read_image(pair.image), label, tta_config(self.chunk.tta)
+            self.model, read_image(pair.image), label, tta_config(self.chunk.tta)
         )
 
 
@@ -132,11 +145,11 @@ def run_chunk(ctx: JobContext, chunk: SuggestChunk) -> None:
         return
     pinned = PinnedMapping.from_inline(chunk.mapping)
     table = allowed_table(pinned.mapping, pinned.extra, pinned.source)
-    teacher = _Teacher(chunk, pinned.source_names)
+    teacher = _Teacher(ctx, chunk, pinned.source_names)
     counted = []
     for pair in chunk.frames:
         try:
-            frame = teacher.probabilities(ctx, pair, pinned.extra_colors)
+            frame = teacher.probabilities(pair, pinned.extra_colors)
             counted.append(
                 count_frame(
                     pair.label_rel,
@@ -146,9 +159,7 @@ def run_chunk(ctx: JobContext, chunk: SuggestChunk) -> None:
                     void_threshold=chunk.void_threshold,
                 )
             )
-        except InvalidInput:
-            raise
-        except Exception as exc:
+        except Exception as exc:  # an unreadable frame is reported; the others go on
             ctx.frame_error(pair.key, f"suggest failed: {exc}")
         ctx.advance()
         if ctx.is_cancelled():
