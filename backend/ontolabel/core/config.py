@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     output_root: Path | None = Field(
         default=None, description="Where jobs write pseudo-labels; unset = <home>/outputs."
     )
+    cache_dir: Path = Field(
+        default_factory=lambda data: data["home"] / "cache",
+        description="Preview and thumbnail caches; unset = <home>/cache. Put it on storage "
+        "the API and the workers share, or an API on another host misses the previews.",
+    )
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, description="Largest accepted upload.")
     max_json_bytes: int = Field(
         default=4 * 1024 * 1024,
@@ -63,7 +68,7 @@ class Settings(BaseSettings):
         description="Comma-separated modules that register extra job kinds (plugins, tests).",
     )
 
-    @field_validator("home", "output_root")
+    @field_validator("home", "output_root", "cache_dir")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         """``~`` in a quoted variable (``ONTOLABEL_HOME='~/x'``) means the home folder too."""
@@ -108,10 +113,6 @@ class Settings(BaseSettings):
         wanted = Path(path).expanduser().resolve()
         listed = [p for p in self.trusted_pickles.split(os.pathsep) if p.strip()]
         return any(Path(p).expanduser().resolve() == wanted for p in listed)
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.home / "cache"
 
 
 @lru_cache(maxsize=1)
