@@ -132,8 +132,10 @@ def test_our_containers_run_as_the_image_user(services: dict[str, Any]) -> None:
         assert services[name]["cap_drop"] == ["ALL"], name
 
 
-def test_data_is_read_only_and_outputs_and_cache_are_shared(services: dict[str, Any]) -> None:
-    declared = set(_compose_volumes())
+def test_data_is_read_only_and_outputs_and_cache_are_shared(
+    services: dict[str, Any], compose: dict[str, Any]
+) -> None:
+    declared = set(compose["volumes"])
     for name in OURS:
         service = services[name]
         env = service["environment"]
@@ -156,13 +158,13 @@ def test_every_ontolabel_setting_in_compose_exists(services: dict[str, Any]) -> 
         assert set(services[name]["environment"]) - {"FORWARDED_ALLOW_IPS"} <= known, name
 
 
-def test_one_worker_per_gpu(services: dict[str, Any]) -> None:
+def test_one_worker_per_gpu(services: dict[str, Any], compose: dict[str, Any]) -> None:
     worker = services["worker"]
     devices = worker["deploy"]["resources"]["reservations"]["devices"]
     assert [(d["driver"], d["capabilities"]) for d in devices] == [("nvidia", ["gpu"])]
     # every replica sees the GPUs and claims one: the lock folder is shared by the replicas
     assert _mounts(worker)["/run/ontolabel-gpus"] == "gpu-locks"
-    assert "gpu-locks" in _compose_volumes()
+    assert "gpu-locks" in compose["volumes"]
     # the cpu worker reserves no GPU
     assert "deploy" not in services["worker-cpu"]
 
@@ -230,8 +232,10 @@ def test_docker_compose_validates_the_file(tmp_path: Path) -> None:
     refused = _compose_config(env)
     assert refused.returncode != 0 and "PASSWORD" in refused.stderr
     # when the operator fills in the secrets, the file validates
-    filled = "".join(f"{name}={secrets.token_hex(24)}\n" for name in SECRETS)
-    env.write_text(ENV_EXAMPLE.read_text() + filled)
+    text = ENV_EXAMPLE.read_text()
+    for name in SECRETS:
+        text = re.sub(rf"^{name}=$", f"{name}={secrets.token_hex(24)}", text, flags=re.M)
+    env.write_text(text)
     checked = _compose_config(env)
     assert checked.returncode == 0, checked.stderr
 
@@ -244,13 +248,6 @@ def _compose_config(env: Path) -> subprocess.CompletedProcess[str]:
         check=False,
         cwd=env.parent,
     )
-
-
-def _compose_volumes() -> dict[str, Any]:
-    import yaml
-
-    volumes: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())["volumes"]
-    return volumes
 
 
 def _stages() -> list[Stage]:
