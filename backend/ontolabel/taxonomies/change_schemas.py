@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 from ontolabel.core.schemas import ClassId, Id, Name
 from ontolabel.core.timestamps import UtcDatetime
@@ -135,7 +136,7 @@ class ModelTouched(BaseModel):
     name: str
 
 
-_PREVIEW_EXAMPLE: dict[str, object] = {
+_PREVIEW_EXAMPLE: JsonDict = {
     "op": "merge",
     "taxonomy_id": 2,
     "version": 3,
