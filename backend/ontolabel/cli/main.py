@@ -13,6 +13,7 @@ from ontolabel.cli import (
     labeling,
     ontology,
     server,
+    taxonomy,
     training,
 )
 
@@ -23,7 +24,17 @@ def cli() -> None:
     """Unify the label spaces of semantic-segmentation datasets."""
 
 
-for module in (ontology, server, datasets, labeling, training, evaluation, catalog, jobs):
+for module in (
+    ontology,
+    server,
+    datasets,
+    labeling,
+    training,
+    evaluation,
+    catalog,
+    jobs,
+    taxonomy,
+):
     module.register(cli)
 
 
