@@ -11,13 +11,16 @@ from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
 from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
-from ontolabel.mappings import service
+from ontolabel.mappings import algebra, service
 from ontolabel.mappings.schemas import (
     LintReport,
+    MappingCompose,
+    MappingComposition,
     MappingConflict,
     MappingCreate,
     MappingDetailRead,
     MappingDraft,
+    MappingInverse,
     MappingList,
     MappingRevert,
     MappingRevisionList,
@@ -137,6 +140,27 @@ def lint_draft(body: MappingDraft, session: SessionDep) -> LintReport:
     )
 
 
+@router.post(
+    "/compose",
+    response_model=MappingComposition,
+    responses={
+        **_ERRORS,
+        201: {"model": MappingComposition, "description": "Saved as a new mapping."},
+        409: {"model": ErrorRead, "description": "A mapping with this name exists."},
+    },
+)
+def compose_mappings(
+    body: MappingCompose, session: SessionDep, user: CurrentUser, response: Response
+) -> MappingComposition:
+    """Chain e→s and s→t into e→t: a preview, or with `name` a new mapping (201)."""
+    result, created = algebra.compose_revisions(
+        session, body.first, body.second, name=body.name, message=body.message, user=user
+    )
+    if created is not None:
+        response.status_code = status.HTTP_201_CREATED
+    return result
+
+
 @router.get("/{mapping_id}", response_model=MappingDetailRead, responses=_ERRORS)
 def get_mapping(mapping_id: Id, session: SessionDep) -> Response:
     """A mapping with its head revision's rows."""
@@ -239,3 +263,11 @@ def export_mapping(
         media_type=exported.media_type,
         headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
     )
+
+
+@router.get("/{mapping_id}/inverse", response_model=MappingInverse, responses=_ERRORS)
+def inverse_mapping(
+    mapping_id: Id, session: SessionDep, revision: Id | None = None
+) -> MappingInverse:
+    """Per extra label, the source classes it may become (head, or `revision`)."""
+    return algebra.inverse(session, mapping_id, revision)
