@@ -11,6 +11,7 @@ from ontolabel.cli import (
     evaluation,
     jobs,
     labeling,
+    mapping,
     ontology,
     server,
     taxonomy,
@@ -34,6 +35,7 @@ for module in (
     catalog,
     jobs,
     taxonomy,
+    mapping,
 ):
     module.register(cli)
 
