@@ -27,10 +27,10 @@ Label = namedtuple( 'Label' , [
     ] )
 
 labels = [
-    #       name                     id    trainId   category            catId     hasInstances   ignoreInEval   color
-    Label(  'unlabeled'            ,  0 ,      255 , 'void'            , 0       , False        , True         , (  0,  0,  0) ),
-    Label(  'road'                 ,  7 ,        0 , 'flat'            , 1       , False        , False        , (128, 64,128) ),
-    Label(  'license plate'        , -1 ,       -1 , 'vehicle'         , 7       , False        , True         , (  0,  0,142) ),
+    #       name             id  trainId  category   catId  hasInst  ignore   color
+    Label(  'unlabeled'    ,  0 ,   255 , 'void'    , 0  , False , True  , (  0,  0,  0) ),
+    Label(  'road'         ,  7 ,     0 , 'flat'    , 1  , False , False , (128, 64,128) ),
+    Label(  'license plate', -1 ,    -1 , 'vehicle' , 7  , False , True  , (  0,  0,142) ),
 ]
 
 name2label = { label.name: label for label in labels }
@@ -56,7 +56,8 @@ def test_the_reference_taxonomy_round_trips_through_labels_py() -> None:
 
 
 def test_keywords_and_a_file_without_namedtuple_use_cityscapes_order() -> None:
-    text = "labels = [Label('a', 1, None, None, None, None, False, None), Label(name='b', id=2, catId=3)]"
+    text = "labels = [Label('a', 1, None, None, None, None, False, None), "
+    text += "Label(name='b', id=2, catId=3)]"
     taxonomy = read_labels_py(text, name="t")
     assert [(c.id, c.name, dict(c.file_cells).get("categoryId")) for c in taxonomy] == [
         (1, "a", None),
