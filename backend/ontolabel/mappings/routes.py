@@ -100,15 +100,21 @@ def import_mapping(
     user: CurrentUser,
     settings: SettingsDep,
     file: Annotated[
-        UploadFile, File(description="A reference master_labels_*.csv or native YAML.")
+        UploadFile,
+        File(
+            description="A reference master_labels_*.csv, a native YAML, or an MSeg TSV "
+            "(pairwise; or master, with extra_taxonomy naming its column)."
+        ),
     ],
-    extra_taxonomy: Annotated[Name | None, Form(description="Required for CSV.")] = None,
+    extra_taxonomy: Annotated[
+        Name | None, Form(description="Required for CSV; for a master TSV, its column.")
+    ] = None,
     source_taxonomy: Annotated[
         Name | None, Form(description="Used if it exists, else created from the file.")
     ] = None,
     name: Annotated[Name | None, Form(description="Default: <extra>-to-<source>.")] = None,
     message: Annotated[str, Form()] = "",
-    format: Annotated[Literal["csv", "yaml"] | None, Form()] = None,
+    format: Annotated[Literal["csv", "yaml", "tsv"] | None, Form()] = None,
 ) -> MappingDetailRead:
     """Create a mapping from an uploaded file; nothing is stored if anything is wrong."""
     filename = file.filename or "upload"
@@ -248,15 +254,18 @@ def lint_mapping(mapping_id: Id, session: SessionDep, revision: Id | None = None
 @router.get(
     "/{mapping_id}/export",
     response_class=Response,
-    responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/yaml": {}}}},
+    responses={
+        **_ERRORS,
+        200: {"content": {"text/csv": {}, "application/yaml": {}, "text/tab-separated-values": {}}},
+    },
 )
 def export_mapping(
     mapping_id: Id,
     session: SessionDep,
-    format: Literal["csv", "yaml"] = "yaml",
+    format: Literal["csv", "yaml", "tsv"] = "yaml",
     revision: Id | None = None,
 ) -> Response:
-    """Download the head (or `revision`) as a reference CSV or native YAML."""
+    """Download the head (or `revision`) as a reference CSV, native YAML or MSeg pairwise TSV."""
     exported = service.export_mapping(session, mapping_id, format, revision)
     return Response(
         exported.text,

@@ -11,6 +11,7 @@ from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
 from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
+from ontolabel.mappings import mseg
 from ontolabel.taxonomies import changes, service
 from ontolabel.taxonomies.change_schemas import (
     TaxonomyChangeCreate,
@@ -82,7 +83,13 @@ def import_taxonomy(
     session: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="A reference labels.csv or a native YAML.")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="A reference labels.csv, a native YAML, a Cityscapes-style labels.py "
+            "(parsed, never run) or an MSeg master TSV (its universal column)."
+        ),
+    ],
     kind: Annotated[TaxonomyKind, Form()] = "extra",
     name: Annotated[Name | None, Form(description="Default: the YAML's name or file stem.")] = None,
     format: Annotated[Literal["csv", "yaml"] | None, Form()] = None,
@@ -148,15 +155,29 @@ def restore_taxonomy(taxonomy_id: Id, session: SessionDep, user: CurrentUser) ->
 @router.get(
     "/{taxonomy_id}/export",
     response_class=Response,
-    responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/yaml": {}}}},
+    responses={
+        **_ERRORS,
+        200: {
+            "content": {
+                "text/csv": {},
+                "application/yaml": {},
+                "text/x-python": {},
+                "text/tab-separated-values": {},
+            }
+        },
+    },
 )
 def export_taxonomy(
     taxonomy_id: Id,
     session: SessionDep,
-    format: Literal["csv", "yaml"] = "yaml",
+    format: Literal["csv", "yaml", "tsv", "py"] = "yaml",
 ) -> Response:
-    """Download as a reference labels.csv or native YAML."""
-    exported = service.export_taxonomy(session, taxonomy_id, format)
+    """Download as a labels.csv, native YAML, a labels.py, or an MSeg master TSV (with a
+    column per mapping onto this taxonomy)."""
+    if format == "tsv":
+        exported = mseg.export_master(session, taxonomy_id)
+    else:
+        exported = service.export_taxonomy(session, taxonomy_id, format)
     return Response(
         exported.text,
         media_type=exported.media_type,
