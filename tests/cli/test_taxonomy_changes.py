@@ -72,6 +72,24 @@ def test_merge_dry_run_apply_list_and_revert(cli_home: Path) -> None:
     reverted = runner.invoke(cli, ["taxonomy", "revert", "1"])
     assert reverted.exit_code == 0, reverted.output
     assert _rows() == ROWS
+    # and a split's parts may name their ids
+    split = runner.invoke(
+        cli,
+        [
+            "taxonomy",
+            "split",
+            "src",
+            "car",
+            "--into",
+            "car",
+            "--into",
+            "bus:7",
+            "--dry-run",
+            "--json",
+        ],
+    )
+    assert split.exit_code == 0, split.output
+    assert '"id": 7' in split.output and '"name": "bus"' in split.output
     # and refusals are one line, exit 1
     bad = runner.invoke(cli, ["taxonomy", "rename", "ext", "nope", "x"])
     assert bad.exit_code == 1 and "no class named 'nope'" in bad.output

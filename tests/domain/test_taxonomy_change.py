@@ -109,3 +109,9 @@ def test_changes_that_cannot_apply_name_the_field(edit: object, field: str) -> N
     with pytest.raises(InvalidInput) as caught:
         plan_change(EXTRA, edit, keep_ids=True)  # type: ignore[arg-type]
     assert caught.value.extra["field"] == field
+
+
+def test_a_merge_of_classes_already_alike_changes_nothing_and_is_refused() -> None:
+    twins = make_taxonomy(["rock", "rock", "sky"])
+    with pytest.raises(InvalidInput, match="leaves every class as it is"):
+        plan_change(twins, Merge(("rock",), "rock"), keep_ids=True)

@@ -227,10 +227,14 @@ def plan_change(taxonomy: Taxonomy, edit: TaxonomyEdit, *, keep_ids: bool) -> Pl
     PNGs) instead of folding into one class (a source taxonomy).
     """
     if isinstance(edit, Rename):
-        return _plan_rename(taxonomy, edit)
-    if isinstance(edit, Merge):
-        return _plan_merge(taxonomy, edit, keep_ids=keep_ids)
-    return _plan_split(taxonomy, edit)
+        planned = _plan_rename(taxonomy, edit)
+    elif isinstance(edit, Merge):
+        planned = _plan_merge(taxonomy, edit, keep_ids=keep_ids)
+    else:
+        planned = _plan_split(taxonomy, edit)
+    if planned.after.classes == taxonomy.classes:
+        raise InvalidInput("the change leaves every class as it is", field="op")
+    return planned
 
 
 # --- mappings -------------------------------------------------------------------------
