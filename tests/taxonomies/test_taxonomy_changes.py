@@ -269,3 +269,31 @@ def test_bad_changes_are_422_naming_the_field(client: TestClient) -> None:
         assert response.status_code == 422, (body, response.text)
         if field is not None:
             assert response.json()["field"] == field, response.json()
+
+
+def test_a_revert_that_would_orphan_a_newer_mappings_row_is_409(
+    client: TestClient,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # given a split of a source class, and a mapping made since that uses the new part
+    world = _world(client, session_factory, settings, tmp_path)
+    split = {"op": "split", "class": "flat", "into": [{"name": "street"}, {"name": "walkway"}]}
+    change = _change(client, world["source"], split).json()
+    walkway = next(c["id"] for c in change["report"]["classes"] if c["name"] == "walkway")
+    newer = client.post(
+        "/api/mappings",
+        json={
+            "name": "newer",
+            "extra_taxonomy": "tiny",
+            "source_taxonomy": "src",
+            "rows": [
+                {"source_id": walkway, "source_name": "walkway", "extra_labels": ["sidewalk"]}
+            ],
+        },
+    )
+    assert newer.status_code == 201, newer.text
+    # when the split is reverted, then it is refused and names the mapping
+    response = client.post(f"/api/taxonomies/{world['source']}/changes/{change['id']}/revert")
+    assert response.status_code == 409 and "'newer'" in response.json()["detail"]

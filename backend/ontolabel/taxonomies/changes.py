@@ -314,13 +314,12 @@ def revert_change(
                 mapping_id=m["mapping_id"],
                 current_revision=mapping.head_revision,
             )
+    classes = tuple(_class_from_json(c) for c in change.classes_before)
+    _refuse_orphaned_rows(session, change, {c.id for c in classes})
     taxonomy_service.update_taxonomy(
         session,
         taxonomy_id,
-        taxonomy_service.TaxonomyChange(
-            version=record.version,
-            classes=tuple(_class_from_json(c) for c in change.classes_before),
-        ),
+        taxonomy_service.TaxonomyChange(version=record.version, classes=classes),
         user=user,
     )
     text = message or f"revert taxonomy change {change_id}"
@@ -350,6 +349,23 @@ def revert_change(
     )
     session.flush()
     return change
+
+
+def _refuse_orphaned_rows(session: Session, change: TaxonomyChangeRecord, ids: set[int]) -> None:
+    """409 when a mapping made since the change has a row for a class the revert removes
+    (a split's part): reverting would leave that row without its class."""
+    touched = {m["mapping_id"] for m in change.mappings}
+    for record in repository.mappings_using(session, change.taxonomy_id):
+        if record.id in touched or record.source_taxonomy_id != change.taxonomy_id:
+            continue
+        _, mapping, _ = mapping_service.load_domain_mapping(session, record.id)
+        orphans = [r.source_id for r in mapping.source_rows if r.source_id not in ids]
+        if orphans:
+            raise Conflict(
+                f"mapping {record.name!r} has rows for classes {orphans} that reverting change "
+                f"{change.id} removes; edit or archive it first",
+                mapping_id=record.id,
+            )
 
 
 def find_change(session: Session, change_id: int) -> TaxonomyChangeRecord:
