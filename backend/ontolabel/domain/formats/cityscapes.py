@@ -21,17 +21,9 @@ from ontolabel.domain.formats.reference import LABELS_HEADER
 from ontolabel.domain.limits import CLASSES_MAX, class_id_problem, name_problem, text_problem
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
 
-FIELDS = (
-    "name",
-    "id",
-    "trainId",
-    "category",
-    "categoryId",
-    "hasInstances",
-    "ignoreInEval",
-    "color",
-)
-"""Cityscapes' ``Label`` fields, in its order."""
+FIELDS = LABELS_HEADER[1:]
+"""Cityscapes' ``Label`` fields, in its order: the reference labels.csv header without its
+row index."""
 _ALIASES = {"catId": "categoryId"}
 
 
