@@ -11,8 +11,10 @@ from ontolabel.cli import (
     evaluation,
     jobs,
     labeling,
+    mapping,
     ontology,
     server,
+    taxonomy,
     training,
 )
 
@@ -23,7 +25,18 @@ def cli() -> None:
     """Unify the label spaces of semantic-segmentation datasets."""
 
 
-for module in (ontology, server, datasets, labeling, training, evaluation, catalog, jobs):
+for module in (
+    ontology,
+    server,
+    datasets,
+    labeling,
+    training,
+    evaluation,
+    catalog,
+    jobs,
+    taxonomy,
+    mapping,
+):
     module.register(cli)
 
 

@@ -11,13 +11,16 @@ from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
 from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
-from ontolabel.mappings import service
+from ontolabel.mappings import algebra, service
 from ontolabel.mappings.schemas import (
     LintReport,
+    MappingCompose,
+    MappingComposition,
     MappingConflict,
     MappingCreate,
     MappingDetailRead,
     MappingDraft,
+    MappingInverse,
     MappingList,
     MappingRevert,
     MappingRevisionList,
@@ -97,15 +100,21 @@ def import_mapping(
     user: CurrentUser,
     settings: SettingsDep,
     file: Annotated[
-        UploadFile, File(description="A reference master_labels_*.csv or native YAML.")
+        UploadFile,
+        File(
+            description="A reference master_labels_*.csv, a native YAML, or an MSeg TSV "
+            "(pairwise; or master, with extra_taxonomy naming its column)."
+        ),
     ],
-    extra_taxonomy: Annotated[Name | None, Form(description="Required for CSV.")] = None,
+    extra_taxonomy: Annotated[
+        Name | None, Form(description="Required for CSV; for a master TSV, its column.")
+    ] = None,
     source_taxonomy: Annotated[
         Name | None, Form(description="Used if it exists, else created from the file.")
     ] = None,
     name: Annotated[Name | None, Form(description="Default: <extra>-to-<source>.")] = None,
     message: Annotated[str, Form()] = "",
-    format: Annotated[Literal["csv", "yaml"] | None, Form()] = None,
+    format: Annotated[Literal["csv", "yaml", "tsv"] | None, Form()] = None,
 ) -> MappingDetailRead:
     """Create a mapping from an uploaded file; nothing is stored if anything is wrong."""
     filename = file.filename or "upload"
@@ -135,6 +144,27 @@ def lint_draft(body: MappingDraft, session: SessionDep) -> LintReport:
         source_taxonomy=body.source_taxonomy,
         rows=[r.to_domain() for r in body.rows],
     )
+
+
+@router.post(
+    "/compose",
+    response_model=MappingComposition,
+    responses={
+        **_ERRORS,
+        201: {"model": MappingComposition, "description": "Saved as a new mapping."},
+        409: {"model": ErrorRead, "description": "A mapping with this name exists."},
+    },
+)
+def compose_mappings(
+    body: MappingCompose, session: SessionDep, user: CurrentUser, response: Response
+) -> MappingComposition:
+    """Chain e→s and s→t into e→t: a preview, or with `name` a new mapping (201)."""
+    result, created = algebra.compose_revisions(
+        session, body.first, body.second, name=body.name, message=body.message, user=user
+    )
+    if created is not None:
+        response.status_code = status.HTTP_201_CREATED
+    return result
 
 
 @router.get("/{mapping_id}", response_model=MappingDetailRead, responses=_ERRORS)
@@ -224,18 +254,29 @@ def lint_mapping(mapping_id: Id, session: SessionDep, revision: Id | None = None
 @router.get(
     "/{mapping_id}/export",
     response_class=Response,
-    responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/yaml": {}}}},
+    responses={
+        **_ERRORS,
+        200: {"content": {"text/csv": {}, "application/yaml": {}, "text/tab-separated-values": {}}},
+    },
 )
 def export_mapping(
     mapping_id: Id,
     session: SessionDep,
-    format: Literal["csv", "yaml"] = "yaml",
+    format: Literal["csv", "yaml", "tsv"] = "yaml",
     revision: Id | None = None,
 ) -> Response:
-    """Download the head (or `revision`) as a reference CSV or native YAML."""
+    """Download the head (or `revision`) as a reference CSV, native YAML or MSeg pairwise TSV."""
     exported = service.export_mapping(session, mapping_id, format, revision)
     return Response(
         exported.text,
         media_type=exported.media_type,
         headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
     )
+
+
+@router.get("/{mapping_id}/inverse", response_model=MappingInverse, responses=_ERRORS)
+def inverse_mapping(
+    mapping_id: Id, session: SessionDep, revision: Id | None = None
+) -> MappingInverse:
+    """Per extra label, the source classes it may become (head, or `revision`)."""
+    return algebra.inverse(session, mapping_id, revision)
