@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
@@ -21,7 +21,7 @@ from ontolabel.taxonomies.schemas import (
     TaxonomyUpdate,
 )
 
-router = APIRouter(prefix="/api/taxonomies", tags=["taxonomies"])
+router = APIRouter(prefix="/api/taxonomies", tags=["taxonomies"], dependencies=READ)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorRead, "description": "No taxonomy with this id."},
@@ -53,9 +53,7 @@ def list_taxonomies(
         409: {"model": ErrorRead, "description": "A taxonomy with this name exists."},
     },
 )
-def create_taxonomy(
-    body: TaxonomyCreate, session: SessionDep, user: CurrentUser
-) -> TaxonomyDetailRead:
+def create_taxonomy(body: TaxonomyCreate, session: SessionDep, user: Editor) -> TaxonomyDetailRead:
     """Create a taxonomy at version 1."""
     record = service.create_taxonomy(session, body.to_domain(), kind=body.kind, user=user)
     return service.detail(session, record)
@@ -73,7 +71,7 @@ def create_taxonomy(
 )
 def import_taxonomy(
     session: SessionDep,
-    user: CurrentUser,
+    user: Editor,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="A reference labels.csv or a native YAML.")],
     kind: Annotated[TaxonomyKind, Form()] = "extra",
@@ -109,7 +107,7 @@ def get_taxonomy(taxonomy_id: Id, session: SessionDep) -> TaxonomyDetailRead:
     responses={**_ERRORS, 409: {"model": TaxonomyConflict, "description": "Stale version."}},
 )
 def update_taxonomy(
-    taxonomy_id: Id, body: TaxonomyUpdate, session: SessionDep, user: CurrentUser
+    taxonomy_id: Id, body: TaxonomyUpdate, session: SessionDep, user: Editor
 ) -> TaxonomyDetailRead:
     """Edit a taxonomy; `version` must be the current one, else 409 with what is stored."""
     change = service.TaxonomyChange(
@@ -125,14 +123,14 @@ def update_taxonomy(
 
 
 @router.post("/{taxonomy_id}/archive", response_model=TaxonomyDetailRead, responses=_ERRORS)
-def archive_taxonomy(taxonomy_id: Id, session: SessionDep, user: CurrentUser) -> TaxonomyDetailRead:
+def archive_taxonomy(taxonomy_id: Id, session: SessionDep, user: Editor) -> TaxonomyDetailRead:
     """Hide a taxonomy from lists (nothing is deleted; mappings keep working)."""
     record = service.set_archived(session, taxonomy_id, archived=True, user=user)
     return service.detail(session, record)
 
 
 @router.post("/{taxonomy_id}/restore", response_model=TaxonomyDetailRead, responses=_ERRORS)
-def restore_taxonomy(taxonomy_id: Id, session: SessionDep, user: CurrentUser) -> TaxonomyDetailRead:
+def restore_taxonomy(taxonomy_id: Id, session: SessionDep, user: Editor) -> TaxonomyDetailRead:
     """Bring an archived taxonomy back into lists."""
     record = service.set_archived(session, taxonomy_id, archived=False, user=user)
     return service.detail(session, record)
