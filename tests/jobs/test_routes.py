@@ -218,3 +218,19 @@ def test_the_embedded_server_resumes_unfinished_jobs_at_startup(
     app.state.engine.dispose()
 
     assert (final["status"], final["done"]) == ("succeeded", 4)
+
+
+def test_an_editor_cancels_only_their_own_jobs(client: TestClient) -> None:
+    erin, dan = auth_headers(client, "erin"), auth_headers(client, "dan")
+    body = {"kind": KIND, "params": {"units": 200, "sleep_s": 0.05}}
+    job_id = client.post("/api/jobs", json=body, headers=erin).json()["id"]
+    # when another editor tries to cancel it
+    refused = client.post(f"/api/jobs/{job_id}/cancel", headers=dan)
+    # then 403, naming the owner; erin herself may
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith(f"job {job_id} belongs to erin")
+    assert client.get(f"/api/jobs/{job_id}").json()["cancel_requested"] is False
+    assert client.post(f"/api/jobs/{job_id}/cancel", headers=erin).status_code == 200
+    audit = client.get("/api/audit", params={"entity": "job"}).json()["items"]
+    assert [(e["action"], e["actor"]) for e in audit] == [("cancel", "erin"), ("create", "erin")]
+    _wait_final(client, job_id)
