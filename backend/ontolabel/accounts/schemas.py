@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from ontolabel.core.schemas import Name, ShortText
 from ontolabel.core.timestamps import UtcDatetime
@@ -86,7 +86,7 @@ class ApiTokenCreate(BaseModel):
     name: ShortText = Field(default="", description="What the token is for, to tell it apart.")
 
 
-_TOKEN_EXAMPLE = {
+_TOKEN_EXAMPLE: dict[str, JsonValue] = {
     "id": 5,
     "user_id": 2,
     "name": "laptop",

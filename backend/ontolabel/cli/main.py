@@ -14,6 +14,7 @@ from ontolabel.cli import (
     ontology,
     server,
     training,
+    users,
 )
 
 
@@ -23,7 +24,7 @@ def cli() -> None:
     """Unify the label spaces of semantic-segmentation datasets."""
 
 
-for module in (ontology, server, datasets, labeling, training, evaluation, catalog, jobs):
+for module in (ontology, server, datasets, labeling, training, evaluation, catalog, jobs, users):
     module.register(cli)
 
 
