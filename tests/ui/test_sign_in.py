@@ -1,4 +1,5 @@
-"""Accounts mode in the browser: the sign-in form, then the app as the signed-in user."""
+"""Accounts mode in the browser: the sign-in form, then the app as the signed-in user,
+whose writes carry the CSRF header."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ def test_signing_in_through_the_form_opens_the_taxonomies_screen(
         expect(page.get_by_role("heading", name="Taxonomies")).to_be_visible()
         expect(page.get_by_label("Signed in as")).to_contain_text(f"{name} · editor")
         shot(page, "sign-in-taxonomies")
+        # and a write from the page (session cookie + X-CSRF-Token) is accepted
+        csv = b"id,name,color\n0,road,#804080\n1,sky,#4682b4\n"
+        page.get_by_label("taxonomy file").set_input_files(
+            {"name": "labels.csv", "mimeType": "text/csv", "buffer": csv}
+        )
+        page.get_by_placeholder("name (default: file name)").fill("rita-taxonomy")
+        page.get_by_role("button", name="Import").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("rita-taxonomy")
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("form", name="Sign in")).to_be_visible()
     finally:
