@@ -143,10 +143,15 @@ def test_the_last_active_admin_cannot_be_demoted(accounts_client: TestClient) ->
     assert response.status_code == 409 and "last active admin" in response.json()["detail"]
 
 
-def _sign_in(client: TestClient, name: str = "rita", password: str = "correct horse") -> TestClient:
-    """A browser: no token, a session cookie after signing in."""
+def _add_user(client: TestClient, name: str = "rita", password: str = "correct horse") -> None:
+    """An editor with a password, made by the admin over the API."""
     created = client.post("/api/users", json={"name": name, "role": "editor", "password": password})
     assert created.status_code == 201, created.text
+
+
+def _sign_in(client: TestClient, name: str = "rita", password: str = "correct horse") -> TestClient:
+    """A browser: no token, a session cookie after signing in."""
+    _add_user(client, name, password)
     browser = _anonymous(client)
     signed = browser.post("/api/auth/login", json={"name": name, "password": password})
     assert signed.status_code == 200, signed.text
@@ -156,9 +161,7 @@ def _sign_in(client: TestClient, name: str = "rita", password: str = "correct ho
 def test_sign_in_sets_an_http_only_lax_session_cookie_and_a_readable_csrf_cookie(
     accounts_client: TestClient,
 ) -> None:
-    accounts_client.post(
-        "/api/users", json={"name": "rita", "role": "editor", "password": "correct horse"}
-    )
+    _add_user(accounts_client)
     browser = _anonymous(accounts_client)
     signed = browser.post("/api/auth/login", json={"name": "rita", "password": "correct horse"})
     cookies = signed.headers.get_list("set-cookie")
@@ -199,9 +202,7 @@ def test_sign_out_ends_the_session(accounts_client: TestClient) -> None:
 def test_a_wrong_password_and_an_unknown_user_get_the_same_401(
     accounts_client: TestClient,
 ) -> None:
-    accounts_client.post(
-        "/api/users", json={"name": "rita", "role": "editor", "password": "correct horse"}
-    )
+    _add_user(accounts_client)
     anonymous = _anonymous(accounts_client)
     wrong = anonymous.post("/api/auth/login", json={"name": "rita", "password": "wrong horse"})
     unknown = anonymous.post("/api/auth/login", json={"name": "nobody", "password": "x"})

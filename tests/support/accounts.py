@@ -44,7 +44,8 @@ def token_for(client: TestClient, name: str, role: Role = Role.editor) -> str:
     """``name``'s token on the client's app, made once per app (later calls write nothing)."""
     known = _tokens.setdefault(client.app, {})
     if name not in known:
-        known[name] = token_in(client.app.state.session_factory, name, role)  # type: ignore[attr-defined]
+        factory = client.app.state.session_factory  # type: ignore[attr-defined]
+        known[name] = token_in(factory, name, role)
     return known[name]
 
 
