@@ -9,9 +9,9 @@ import click
 from sqlalchemy.orm import Session
 
 from ontolabel.cli.database import open_database
-from ontolabel.core.config import Settings
+from ontolabel.cli.operator import operator
+from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import session_scope
-from ontolabel.core.users import User
 from ontolabel.datasets import service
 from ontolabel.datasets.layout import PRESETS
 from ontolabel.datasets.schemas import DatasetCreate, SamplingParams
@@ -21,8 +21,6 @@ from ontolabel.errors import InvalidInput, OntolabelError
 
 if TYPE_CHECKING:
     from ontolabel.taxonomies.schemas import TaxonomyKind
-
-CLI_USER = User(name="cli")
 
 
 def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
@@ -64,7 +62,9 @@ def stored_taxonomy_id(
 
     existing = taxonomy_repository.get_taxonomy_by_name(session, taxonomy.name)
     if existing is None:
-        return taxonomy_service.create_taxonomy(session, taxonomy, kind=kind, user=CLI_USER).id
+        return taxonomy_service.create_taxonomy(
+            session, taxonomy, kind=kind, user=operator(session, get_settings())
+        ).id
     stored = taxonomy_repository.load_domain_taxonomy(session, existing.id)
     differences = class_differences(stored.classes if stored else (), taxonomy.classes)
     if differences:  # reusing it would read these labels with the wrong classes
@@ -128,7 +128,7 @@ def add(
             if dry_run:
                 _print_dry_run(settings, spec)
                 return
-            record = service.register_dataset(session, settings, spec, CLI_USER)
+            record = service.register_dataset(session, settings, spec, operator(session, settings))
             click.echo(f"registered dataset {record.name!r} (id {record.id}) at {record.root}")
     except OntolabelError as exc:
         raise click.ClickException(exc.message) from None
@@ -171,7 +171,7 @@ def index_cmd(name: str) -> None:
         with factory() as session:
             dataset_id = service.dataset_named(session, name).id
         with session_scope(factory) as session:
-            job_id = service.start_index(session, settings, dataset_id, CLI_USER.name)
+            job_id = service.start_index(session, settings, dataset_id, operator(session, settings))
     except OntolabelError as exc:
         raise click.ClickException(exc.message) from None
     if run_following(settings, factory, job_id) != "succeeded":

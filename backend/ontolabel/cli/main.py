@@ -16,6 +16,7 @@ from ontolabel.cli import (
     server,
     taxonomy,
     training,
+    users,
 )
 
 
@@ -36,6 +37,7 @@ for module in (
     jobs,
     taxonomy,
     mapping,
+    users,
 ):
     module.register(cli)
 

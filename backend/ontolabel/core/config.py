@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,16 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; unset = SQLite file in the home."
+    )
+    auth: Literal["local", "accounts"] = Field(
+        default="local",
+        description="local: every request acts as a local admin, no sign-in (the embedded "
+        "default on 127.0.0.1); accounts: users sign in, roles apply. `serve` on any other "
+        "address forces accounts.",
+    )
+    token: str | None = Field(
+        default=None,
+        description="An API token (ONTOLABEL_TOKEN): the CLI's writes are authored by its user.",
     )
     redis_url: str | None = Field(
         default=None, description="Celery broker; unset = jobs run in-process."

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import ClassId, Count, Id, Offset, Seed
 from ontolabel.datasets import service
 from ontolabel.datasets.schemas import (
@@ -25,7 +25,7 @@ from ontolabel.datasets.schemas import (
     SamplingParams,
 )
 
-router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+router = APIRouter(prefix="/api/datasets", tags=["datasets"], dependencies=READ)
 
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
 
@@ -39,14 +39,14 @@ def list_datasets(session: SessionDep, offset: Offset = 0, limit: Limit = 100) -
 
 @router.post("", response_model=DatasetRead, status_code=201)
 def register_dataset(
-    spec: DatasetCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    spec: DatasetCreate, session: SessionDep, settings: SettingsDep, user: Editor
 ) -> DatasetRead:
     """Register a dataset whose root lies under an allowed data root."""
     return DatasetRead.model_validate(service.register_dataset(session, settings, spec, user))
 
 
 @router.post("/dry-run", response_model=DryRunRead)
-def dry_run(spec: DatasetCreate, settings: SettingsDep) -> DryRunRead:
+def dry_run(spec: DatasetCreate, settings: SettingsDep, _user: Editor) -> DryRunRead:
     """Show what registering would find: counts, group examples, unpaired files and why."""
     return service.dry_run(settings, spec)
 
@@ -58,7 +58,7 @@ def get_dataset(dataset_id: Id, session: SessionDep) -> DatasetRead:
 
 @router.post("/{dataset_id}/index", response_model=IndexStarted, status_code=202)
 def index_dataset(
-    dataset_id: Id, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    dataset_id: Id, session: SessionDep, settings: SettingsDep, user: Editor
 ) -> IndexStarted:
     """Start an ``index`` job (incremental: unchanged files are not read again)."""
     job_id = service.start_index(session, settings, dataset_id, user)
@@ -129,7 +129,7 @@ def summary(dataset_id: Id, session: SessionDep) -> DatasetSummary:
 
 @router.post("/{dataset_id}/sample-sets", response_model=SampleSetRead, status_code=201)
 def create_sample_set(
-    dataset_id: Id, body: SampleSetCreate, session: SessionDep, user: CurrentUser
+    dataset_id: Id, body: SampleSetCreate, session: SessionDep, user: Editor
 ) -> SampleSetRead:
     """Save a named sample: the rule and the frames it picked now."""
     record = service.create_sample_set(session, dataset_id, body.name, body.rule, user)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
@@ -28,7 +28,7 @@ from ontolabel.mappings.schemas import (
     MappingSave,
 )
 
-router = APIRouter(prefix="/api/mappings", tags=["mappings"])
+router = APIRouter(prefix="/api/mappings", tags=["mappings"], dependencies=READ)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorRead, "description": "No such mapping or revision."},
@@ -69,9 +69,7 @@ def list_mappings(
         409: {"model": ErrorRead, "description": "A mapping with this name exists."},
     },
 )
-def create_mapping(
-    body: MappingCreate, session: SessionDep, user: CurrentUser
-) -> MappingDetailRead:
+def create_mapping(body: MappingCreate, session: SessionDep, user: Editor) -> MappingDetailRead:
     """Create a mapping at revision 1; both taxonomies must exist."""
     record = service.create_mapping(
         session,
@@ -97,7 +95,7 @@ def create_mapping(
 )
 def import_mapping(
     session: SessionDep,
-    user: CurrentUser,
+    user: Editor,
     settings: SettingsDep,
     file: Annotated[
         UploadFile,
@@ -156,7 +154,7 @@ def lint_draft(body: MappingDraft, session: SessionDep) -> LintReport:
     },
 )
 def compose_mappings(
-    body: MappingCompose, session: SessionDep, user: CurrentUser, response: Response
+    body: MappingCompose, session: SessionDep, user: Editor, response: Response
 ) -> MappingComposition:
     """Chain e→s and s→t into e→t: a preview, or with `name` a new mapping (201)."""
     result, created = algebra.compose_revisions(
@@ -177,7 +175,7 @@ def get_mapping(mapping_id: Id, session: SessionDep) -> Response:
 
 @router.put("/{mapping_id}", response_model=MappingDetailRead, responses={**_ERRORS, **_STALE})
 def save_mapping(
-    mapping_id: Id, body: MappingSave, session: SessionDep, user: CurrentUser
+    mapping_id: Id, body: MappingSave, session: SessionDep, user: Editor
 ) -> MappingDetailRead:
     """Save a new revision on top of `base_revision`; a stale base gets 409, never a merge."""
     service.save_mapping(
@@ -192,14 +190,14 @@ def save_mapping(
 
 
 @router.post("/{mapping_id}/archive", response_model=MappingDetailRead, responses=_ERRORS)
-def archive_mapping(mapping_id: Id, session: SessionDep, user: CurrentUser) -> MappingDetailRead:
+def archive_mapping(mapping_id: Id, session: SessionDep, user: Editor) -> MappingDetailRead:
     """Hide a mapping from lists; its revisions stay readable for jobs that pinned them."""
     service.set_archived(session, mapping_id, archived=True, user=user)
     return service.get_mapping(session, mapping_id)
 
 
 @router.post("/{mapping_id}/restore", response_model=MappingDetailRead, responses=_ERRORS)
-def restore_mapping(mapping_id: Id, session: SessionDep, user: CurrentUser) -> MappingDetailRead:
+def restore_mapping(mapping_id: Id, session: SessionDep, user: Editor) -> MappingDetailRead:
     """Bring an archived mapping back into lists."""
     service.set_archived(session, mapping_id, archived=False, user=user)
     return service.get_mapping(session, mapping_id)
@@ -229,7 +227,7 @@ def revert_mapping(
     mapping_id: Id,
     number: Id,
     session: SessionDep,
-    user: CurrentUser,
+    user: Editor,
     body: Annotated[MappingRevert | None, Body()] = None,
 ) -> MappingDetailRead:
     """Make a new head revision with revision `number`'s content; history is kept."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
@@ -29,7 +29,7 @@ from ontolabel.taxonomies.schemas import (
     TaxonomyUpdate,
 )
 
-router = APIRouter(prefix="/api/taxonomies", tags=["taxonomies"])
+router = APIRouter(prefix="/api/taxonomies", tags=["taxonomies"], dependencies=READ)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorRead, "description": "No taxonomy with this id."},
@@ -61,9 +61,7 @@ def list_taxonomies(
         409: {"model": ErrorRead, "description": "A taxonomy with this name exists."},
     },
 )
-def create_taxonomy(
-    body: TaxonomyCreate, session: SessionDep, user: CurrentUser
-) -> TaxonomyDetailRead:
+def create_taxonomy(body: TaxonomyCreate, session: SessionDep, user: Editor) -> TaxonomyDetailRead:
     """Create a taxonomy at version 1."""
     record = service.create_taxonomy(session, body.to_domain(), kind=body.kind, user=user)
     return service.detail(session, record)
@@ -81,7 +79,7 @@ def create_taxonomy(
 )
 def import_taxonomy(
     session: SessionDep,
-    user: CurrentUser,
+    user: Editor,
     settings: SettingsDep,
     file: Annotated[
         UploadFile,
@@ -123,7 +121,7 @@ def get_taxonomy(taxonomy_id: Id, session: SessionDep) -> TaxonomyDetailRead:
     responses={**_ERRORS, 409: {"model": TaxonomyConflict, "description": "Stale version."}},
 )
 def update_taxonomy(
-    taxonomy_id: Id, body: TaxonomyUpdate, session: SessionDep, user: CurrentUser
+    taxonomy_id: Id, body: TaxonomyUpdate, session: SessionDep, user: Editor
 ) -> TaxonomyDetailRead:
     """Edit a taxonomy; `version` must be the current one, else 409 with what is stored."""
     change = service.TaxonomyChange(
@@ -139,14 +137,14 @@ def update_taxonomy(
 
 
 @router.post("/{taxonomy_id}/archive", response_model=TaxonomyDetailRead, responses=_ERRORS)
-def archive_taxonomy(taxonomy_id: Id, session: SessionDep, user: CurrentUser) -> TaxonomyDetailRead:
+def archive_taxonomy(taxonomy_id: Id, session: SessionDep, user: Editor) -> TaxonomyDetailRead:
     """Hide a taxonomy from lists (nothing is deleted; mappings keep working)."""
     record = service.set_archived(session, taxonomy_id, archived=True, user=user)
     return service.detail(session, record)
 
 
 @router.post("/{taxonomy_id}/restore", response_model=TaxonomyDetailRead, responses=_ERRORS)
-def restore_taxonomy(taxonomy_id: Id, session: SessionDep, user: CurrentUser) -> TaxonomyDetailRead:
+def restore_taxonomy(taxonomy_id: Id, session: SessionDep, user: Editor) -> TaxonomyDetailRead:
     """Bring an archived taxonomy back into lists."""
     record = service.set_archived(session, taxonomy_id, archived=False, user=user)
     return service.detail(session, record)
@@ -199,7 +197,7 @@ def change_taxonomy(
     taxonomy_id: Id,
     body: TaxonomyChangeCreate,
     session: SessionDep,
-    user: CurrentUser,
+    user: Editor,
     response: Response,
     dry_run: bool = False,
 ) -> TaxonomyChangeRead | TaxonomyChangePreview:
@@ -234,7 +232,7 @@ def revert_change(
     taxonomy_id: Id,
     change_id: Id,
     session: SessionDep,
-    user: CurrentUser,
+    user: Editor,
     body: Annotated[TaxonomyChangeRevert | None, Body()] = None,
 ) -> TaxonomyChangeRead:
     """Restore the classes, mappings and decisions as they were before the change."""
