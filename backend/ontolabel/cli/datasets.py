@@ -212,6 +212,41 @@ def sample(
         click.echo(path)
 
 
+@dataset.command("stale")
+@click.argument("name")
+@click.option("--folder", required=True, help="A pseudo_label job's output folder.")
+@click.option("--mapping", "mapping_ref", required=True, help="Mapping name or id.")
+@click.option("--revision", type=int, default=None, help="Revision number (default: head).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole count as JSON.")
+def stale(name: str, folder: str, mapping_ref: str, revision: int | None, as_json: bool) -> None:
+    """Print "N frames stale": frames of FOLDER a rerun with the revision relabels."""
+    from ontolabel.datasets.staleness import stale_frames
+    from ontolabel.mappings import repository as mappings
+
+    settings, factory = open_database()
+    with factory() as session:
+        try:
+            record = service.dataset_named(session, name)
+            mapping = mappings.get_mapping_by_name(session, mapping_ref)
+            if mapping is None and not mapping_ref.isdigit():
+                raise InvalidInput(f"mapping {mapping_ref!r} does not exist", field="mapping")
+            mapping_id = mapping.id if mapping is not None else int(mapping_ref)
+            folder_path = str(Path(folder).expanduser().resolve())
+            count = stale_frames(session, settings, record.id, folder_path, mapping_id, revision)
+        except OntolabelError as exc:
+            raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(count.model_dump_json(indent=1))
+        return
+    click.echo(f"{count.message} of {count.frames} in {count.folder} (revision {count.revision})")
+    for group in count.provenances:
+        changed = "all" if group.changed_labels is None else group.changed_labels
+        click.echo(
+            f"  {group.provenance}: {group.stale} of {group.frames} stale, made with "
+            f"{group.mapping}; changed labels: {changed}"
+        )
+
+
 @click.command("demo")
 @click.option("--frames", default=None, type=int, help="Frames per dataset (default: small).")
 @click.option(

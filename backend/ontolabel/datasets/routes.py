@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import ClassId, Count, Id, Offset, Seed
-from ontolabel.datasets import service
+from ontolabel.datasets import service, staleness
 from ontolabel.datasets.schemas import (
     DatasetCreate,
     DatasetList,
@@ -23,6 +23,7 @@ from ontolabel.datasets.schemas import (
     SampleSetList,
     SampleSetRead,
     SamplingParams,
+    StaleRead,
 )
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"], dependencies=READ)
@@ -120,6 +121,22 @@ def frames_with_label(
         )
     items, total = service.frames_with_label(session, dataset_id, labels, offset, limit)
     return FramePixelsList(items=items, total=total)
+
+
+@router.get("/{dataset_id}/stale", response_model=StaleRead)
+def stale_frames(
+    dataset_id: Id,
+    session: SessionDep,
+    settings: SettingsDep,
+    folder: Annotated[
+        str,
+        Query(min_length=1, max_length=4096, description="A pseudo_label job's output folder."),
+    ],
+    mapping_id: Id,
+    revision: Id | None = None,
+) -> StaleRead:
+    """How many frames of a pseudo-label folder a rerun with this revision relabels."""
+    return staleness.stale_frames(session, settings, dataset_id, folder, mapping_id, revision)
 
 
 @router.get("/{dataset_id}/summary", response_model=DatasetSummary)
