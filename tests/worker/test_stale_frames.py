@@ -243,3 +243,24 @@ def test_the_cli_prints_the_stale_count(
     assert result.exit_code == 0, result.output
     assert result.output.startswith("2 frames stale of 6 in ")
     assert "(revision 2)" in result.output
+
+
+def test_the_stale_count_refuses_folders_it_cannot_read_naming_the_field(
+    client: TestClient, settings: Settings, world: World
+) -> None:
+    url = f"/api/datasets/{world.dataset_id}/stale"
+    empty = settings.outputs / "empty"
+    empty.mkdir(parents=True)
+    outside = settings.home.parent / "elsewhere"
+    outside.mkdir()
+    cases = [
+        ({"folder": str(outside), "mapping_id": world.mapping_id}, 403, "folder"),
+        ({"folder": str(empty), "mapping_id": world.mapping_id}, 404, "folder"),
+        ({"folder": str(empty), "mapping_id": 999}, 404, "mapping_id"),
+    ]
+    for params, status, field in cases:
+        # when the folder lies outside the roots, has no manifest, or the mapping is unknown
+        response = client.get(url, params=params)
+        # then the answer names the field, never a 500
+        assert response.status_code == status, response.text
+        assert field in response.text

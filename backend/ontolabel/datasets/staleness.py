@@ -38,15 +38,6 @@ def stale_frames(
     """Count the stale frames of ``folder`` (a pseudo-label job's output over the dataset)
     against revision ``revision`` (default: head) of mapping ``mapping_id``."""
     dataset = get_dataset(session, dataset_id)
-    out = resolve_job_folder(folder, settings.job_roots, field="folder")
-    found = label_folders.manifest_frames(out)
-    if found is None:
-        raise NotFound(
-            f"folder {folder!r} has no readable manifest.json: it is not the output of a "
-            "pseudo_label job, or its job has not ended",
-            field="folder",
-        )
-    current, frames = found
     record, mapping, number = load_domain_mapping(session, mapping_id, revision)
     if record.extra_taxonomy_id != dataset.taxonomy_id:
         raise InvalidInput(
@@ -56,6 +47,15 @@ def stale_frames(
     extra = load_domain_taxonomy(session, record.extra_taxonomy_id)
     source = load_domain_taxonomy(session, record.source_taxonomy_id)
     assert extra is not None and source is not None  # foreign keys
+    out = resolve_job_folder(folder, settings.job_roots, field="folder")
+    found = label_folders.manifest_frames(out)
+    if found is None:
+        raise NotFound(
+            f"folder {folder!r} has no readable manifest.json: it is not the output of a "
+            "pseudo_label job, or its job has not ended",
+            field="folder",
+        )
+    current, frames = found
     reference = label_folders.read_json(label_folders.description_path(out, current or ""))
     rows = constraint_rows(mapping, extra, source, priors=bool(reference.get("priors", True)))
     keepable = label_folders.keepable(out, reference, rows) if reference else {}
