@@ -7,7 +7,8 @@ a ``pseudo_label`` job on revision 1 leaves it (manifest of every frame, provena
 description, constraint rows), then saves revision 2 (one label moved to another row, or a
 whole row of three labels emptied) and times, each 20 times after two warm-up calls:
 
-- the baseline, a plain ``count(*)`` over the dataset's frame rows;
+- the baselines: a plain ``count(*)`` over the dataset's frame rows, and reading the
+  folder's ``manifest.json`` (every frame's provenance; the count needs it);
 - the stale query itself (``frames_with_any_label``: the frames holding a changed label);
 - ``GET /api/datasets/{id}/stale`` through the app (manifest read, rows compared, query,
   JSON), what the UI and ``ontolabel dataset stale`` ask.
@@ -166,6 +167,12 @@ def _holding(b: Bench, labels: list[int]) -> int:
         return len(repository.frames_with_any_label(session, b.dataset_id, labels))
 
 
+def _read_manifest(b: Bench) -> int:
+    found = label_folders.manifest_frames(b.folder)
+    assert found is not None
+    return len(found[1])
+
+
 def _endpoint(b: Bench, revision: int) -> int:
     response = b.client.get(
         f"/api/datasets/{b.dataset_id}/stale",
@@ -201,6 +208,7 @@ def measure(database: str, b: Bench, repeat: int) -> list[Figures]:
     _save(b, 3)
     cases: list[tuple[str, Callable[[], int]]] = [
         ("baseline: count(*) of the dataset's frames", lambda: _count_frames(b)),
+        ("baseline: read the folder's manifest.json", lambda: _read_manifest(b)),
         ("frames holding 1 changed label (class5)", lambda: _holding(b, [5])),
         ("frames holding 3 changed labels (row 7)", lambda: _holding(b, [7, 19, 31])),
         ("GET /stale, 1 label changed (revision 2)", lambda: _endpoint(b, 2)),

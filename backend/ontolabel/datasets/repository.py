@@ -428,14 +428,15 @@ def get_sample_set(session: Session, sample_set_id: int) -> SampleSet | None:
 
 def frames_with_any_label(session: Session, dataset_id: int, label_ids: Sequence[int]) -> set[int]:
     """Ids of the dataset's frames containing any of ``label_ids``: one range scan of the
-    covering label index per label, no frame rows read."""
+    covering label index per label, no frame rows read (deduplicated here: a ``DISTINCT``
+    would sort them in SQL first)."""
     if not label_ids:
         return set()
     return set(
         session.scalars(
-            select(FrameLabel.frame_id)
-            .where(FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(label_ids)))
-            .distinct()
+            select(FrameLabel.frame_id).where(
+                FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(label_ids))
+            )
         )
     )
 
