@@ -143,20 +143,23 @@ def label_options(options: PseudoLabelOptions, priors: bool) -> LabelOptions:
 
 
 def run_chunk(ctx: JobContext, chunk: PseudoLabelChunk) -> None:
+    options = label_options(chunk.options, chunk.priors)
+    out = Path(chunk.output_dir)
+    kept = carry_over(out, chunk.frames, chunk.keep, options, chunk.provenance)
+    if kept:
+        ctx.advance(len(kept))
+    todo = [f for f in chunk.frames if f.key not in kept]
+    if not todo:  # a chunk whose frames all keep their outputs needs no model
+        return
     pinned = PinnedMapping.from_inline(chunk.mapping)
     device = device_name(chunk.options.device)
     model = cached_model(chunk.model.spec(), pinned.source_names, device)
     table = DeviceTable.from_allowed_table(
         allowed_table(pinned.mapping, pinned.extra, pinned.source), device
     )
-    options = label_options(chunk.options, chunk.priors)
-    out = Path(chunk.output_dir)
-    kept = carry_over(out, chunk.frames, chunk.keep, options, chunk.provenance)
-    if kept:
-        ctx.advance(len(kept))
     reports = label_frames(
         model,
-        [f for f in chunk.frames if f.key not in kept],
+        todo,
         table,
         tta_config(chunk.tta),
         options,
