@@ -112,6 +112,16 @@ def client(settings: Settings) -> Iterator[object]:
 
 
 @pytest.fixture
+def accounts_client(settings: Settings) -> Iterator[object]:
+    """A TestClient on an accounts-mode app; it acts as the admin ``admin`` unless a
+    request sends its own ``Authorization`` (``support.accounts.auth_headers``)."""
+    from support.accounts import accounts_client as open_client
+
+    with open_client(settings) as c:
+        yield c
+
+
+@pytest.fixture
 def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The CLI's environment at its defaults: an empty ``ONTOLABEL_HOME`` (not created yet),
     no configured database or broker; settings are read afresh."""

@@ -5,13 +5,15 @@ Plain Python, so domain code and the CLI can raise and catch them without FastAP
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class OntolabelError(Exception):
     """Base: a message a person can act on, plus optional structured detail."""
 
     status_code = 400
+    headers: ClassVar[dict[str, str]] = {}
+    """Response headers the status needs (a 401's ``WWW-Authenticate``)."""
 
     def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -43,3 +45,10 @@ class Forbidden(OntolabelError):
     """A path or action outside what the settings allow."""
 
     status_code = 403
+
+
+class Unauthorized(OntolabelError):
+    """No credentials, or ones that name no active account (expired, revoked, disabled)."""
+
+    status_code = 401
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}

@@ -14,6 +14,7 @@ VARIABLES = (
     "ONTOLABEL_REDIS_URL",
     "ONTOLABEL_DATA_ROOTS",
     "ONTOLABEL_OUTPUT_ROOT",
+    "ONTOLABEL_CACHE_DIR",
 )
 
 
@@ -34,6 +35,7 @@ def test_defaults_are_the_embedded_setup(clean_env: pytest.MonkeyPatch, tmp_path
     assert settings.sqlalchemy_url == f"sqlite:///{home / 'ontolabel.db'}"
     assert settings.redis_url is None and settings.is_embedded
     assert settings.outputs == home / "outputs"
+    assert settings.cache_dir == home / "cache"
     assert settings.allowed_data_roots == [home / "demo"]  # only the demo world
 
 
@@ -44,6 +46,7 @@ def test_every_variable_is_read(clean_env: pytest.MonkeyPatch, tmp_path: Path) -
     clean_env.setenv("ONTOLABEL_REDIS_URL", "redis://127.0.0.1:6379/3")
     clean_env.setenv("ONTOLABEL_DATA_ROOTS", os.pathsep.join(["/data/a", "/data/b", ""]))
     clean_env.setenv("ONTOLABEL_OUTPUT_ROOT", str(tmp_path / "out"))
+    clean_env.setenv("ONTOLABEL_CACHE_DIR", str(tmp_path / "shared/cache"))
     settings = Settings()
     # then each one lands where the README says
     assert settings.home == tmp_path / "h"
@@ -51,14 +54,25 @@ def test_every_variable_is_read(clean_env: pytest.MonkeyPatch, tmp_path: Path) -
     assert settings.redis_url == "redis://127.0.0.1:6379/3" and not settings.is_embedded
     assert settings.allowed_data_roots == [Path("/data/a"), Path("/data/b"), tmp_path / "h/demo"]
     assert settings.outputs == tmp_path / "out"
+    assert settings.cache_dir == tmp_path / "shared/cache"
 
 
 def test_a_quoted_tilde_means_the_user_home(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     clean_env.setenv("ONTOLABEL_HOME", "~/labels")
     clean_env.setenv("ONTOLABEL_OUTPUT_ROOT", "~/pseudo")
     clean_env.setenv("ONTOLABEL_DATA_ROOTS", "~/data")
+    clean_env.setenv("ONTOLABEL_CACHE_DIR", "~/cache")
     settings = Settings()
     user = tmp_path / "user"
     assert settings.home == user / "labels"
     assert settings.outputs == user / "pseudo"
     assert settings.allowed_data_roots[0] == user / "data"
+    assert settings.cache_dir == user / "cache"
+
+
+def test_the_cache_follows_the_home_unless_set(tmp_path: Path) -> None:
+    # given a home and no cache folder of its own
+    settings = Settings(home=tmp_path / "h")
+    # then previews and thumbnails are cached in the home; a set cache_dir wins
+    assert settings.cache_dir == tmp_path / "h/cache"
+    assert Settings(home=tmp_path / "h", cache_dir=tmp_path / "c").cache_dir == tmp_path / "c"

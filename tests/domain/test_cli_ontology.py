@@ -234,3 +234,41 @@ def test_convert_reference_writes_the_whole_catalog(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "wrote 78 files" in result.output
     assert len(load_catalog(tmp_path).mappings) == 49
+
+
+def test_convert_reads_and_writes_labels_py_and_mseg_tsv(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,name,trainId\n0,road,0\n1,car,1\n")
+    py, back = tmp_path / "labels.py", tmp_path / "back.yaml"
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["convert", str(labels), "-o", str(py), "--kind", "taxonomy"]).exit_code
+        == 0
+    )
+    assert "Label('car', 1, 1, None" in py.read_text()
+    assert runner.invoke(cli, ["convert", str(py), "-o", str(back)]).exit_code == 0
+    assert "- {id: 1, name: car, train_id: 1" in back.read_text()
+    master = tmp_path / "master.tsv"
+    master.write_text(
+        "Parent Category\tcity-2\tuniversal\n\troad\tflat\n\t{car, van}\tvehicle\n"
+        "\tsky\tunlabeled\n"
+    )
+    column = tmp_path / "city.csv"
+    result = runner.invoke(
+        cli, ["convert", str(master), "-o", str(column), "--extra-name", "city-2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert column.read_text() == "id,name\n0,flat,road\n1,vehicle,car,van\n255,void,sky\n"
+    pairwise = tmp_path / "city_to_universal.tsv"
+    assert (
+        runner.invoke(
+            cli, ["convert", str(column), "-o", str(pairwise), "--extra-name", "c"]
+        ).exit_code
+        == 0
+    )
+    assert pairwise.read_text().splitlines()[1:] == [
+        "road\tflat",
+        "car\tvehicle",
+        "van\tvehicle",
+        "sky\tunlabeled",
+    ]

@@ -8,11 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from ontolabel.api.app import create_app
 from ontolabel.core.config import Settings
+from support.accounts import auth_headers
 
 from .kinds_for_tests import KIND, unit_is_valid, unit_path
+
+
+@pytest.fixture
+def client(accounts_client: TestClient) -> TestClient:
+    """Accounts mode: each author is the user of the token the request sends."""
+    return accounts_client
 
 
 def _sse(client: TestClient, url: str, **headers: str) -> list[dict[str, Any]]:
@@ -48,7 +56,7 @@ def test_created_job_runs_in_process_and_streams_progress_until_final(
     created = client.post(
         "/api/jobs",
         json={"kind": KIND, "params": {"units": 6, "per_chunk": 2, "sleep_s": 0.05}},
-        headers={"X-Ontolabel-User": "carol"},
+        headers=auth_headers(client, "carol"),
     )
     assert created.status_code == 201
     job = created.json()
@@ -192,7 +200,7 @@ def test_cancel_over_http_stops_a_running_job(client: TestClient) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
 
-    cancelled = client.post(f"/api/jobs/{job_id}/cancel", headers={"X-Ontolabel-User": "dan"})
+    cancelled = client.post(f"/api/jobs/{job_id}/cancel")
 
     assert cancelled.status_code == 200 and cancelled.json()["cancel_requested"] is True
     final = _wait_final(client, job_id)
@@ -210,3 +218,19 @@ def test_the_embedded_server_resumes_unfinished_jobs_at_startup(
     app.state.engine.dispose()
 
     assert (final["status"], final["done"]) == ("succeeded", 4)
+
+
+def test_an_editor_cancels_only_their_own_jobs(client: TestClient) -> None:
+    erin, dan = auth_headers(client, "erin"), auth_headers(client, "dan")
+    body = {"kind": KIND, "params": {"units": 200, "sleep_s": 0.05}}
+    job_id = client.post("/api/jobs", json=body, headers=erin).json()["id"]
+    # when another editor tries to cancel it
+    refused = client.post(f"/api/jobs/{job_id}/cancel", headers=dan)
+    # then 403, naming the owner; erin herself may
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith(f"job {job_id} belongs to erin")
+    assert client.get(f"/api/jobs/{job_id}").json()["cancel_requested"] is False
+    assert client.post(f"/api/jobs/{job_id}/cancel", headers=erin).status_code == 200
+    audit = client.get("/api/audit", params={"entity": "job"}).json()["items"]
+    assert [(e["action"], e["actor"]) for e in audit] == [("cancel", "erin"), ("create", "erin")]
+    _wait_final(client, job_id)

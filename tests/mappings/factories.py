@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from support.accounts import auth_headers
 from taxonomies.factories import create_taxonomy
 
 
@@ -39,7 +40,7 @@ def create_mapping(
             "message": "first",
             "rows": rows_payload(n_source),
         },
-        headers={"X-Ontolabel-User": user},
+        headers=auth_headers(client, user),
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -58,5 +59,5 @@ def save(
     return client.put(
         f"/api/mappings/{mapping_id}",
         json={"base_revision": base, "message": message, "rows": rows},
-        headers={"X-Ontolabel-User": user},
+        headers=auth_headers(client, user),
     )

@@ -17,8 +17,15 @@ from ontolabel.errors import Conflict
 from ontolabel.mappings import repository, service
 from ontolabel.mappings.schemas import MappingRowSchema
 from sqlalchemy.orm import Session, sessionmaker
+from support.accounts import auth_headers
 
 from mappings.factories import create_mapping, rows_payload, save
+
+
+@pytest.fixture
+def client(accounts_client: TestClient) -> TestClient:
+    """Accounts mode: each author is the user of the token the request sends."""
+    return accounts_client
 
 
 def test_create_makes_revision_one(client: TestClient) -> None:
@@ -221,7 +228,7 @@ def test_every_change_is_audited_with_its_author(
 ) -> None:
     created = create_mapping(client, user="alice")
     save(client, created["id"], base=1, rows=rows_payload(), user="bob")
-    client.post(f"/api/mappings/{created['id']}/archive", headers={"X-Ontolabel-User": "carol"})
+    client.post(f"/api/mappings/{created['id']}/archive", headers=auth_headers(client, "carol"))
     with session_factory() as session:
         events = list_audit_events(session, entity="mapping", entity_id=created["id"])
     assert [(e.action, e.actor) for e in events] == [

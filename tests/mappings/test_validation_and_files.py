@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support.accounts import auth_headers
 from taxonomies.factories import create_taxonomy, dump_ontology, engine_of, reference_file
 
 from mappings.factories import create_mapping, create_pair, rows_payload, save
@@ -110,7 +111,10 @@ def _import_apolloscape_labels(client: TestClient) -> None:
     assert response.status_code == 201, response.text
 
 
-def test_reference_mapping_round_trips_and_creates_its_source(client: TestClient) -> None:
+def test_reference_mapping_round_trips_and_creates_its_source(
+    accounts_client: TestClient,
+) -> None:
+    client = accounts_client  # the author comes from the token
     # given the ApolloScape taxonomy and the published mapping onto Mapillary (66 rows)
     _import_apolloscape_labels(client)
     path = reference_file("ApolloScape/lists/master_labels_mapillary.csv")
@@ -119,7 +123,7 @@ def test_reference_mapping_round_trips_and_creates_its_source(client: TestClient
         "/api/mappings/import",
         files={"file": (path.name, path.read_bytes(), "text/csv")},
         data={"extra_taxonomy": "apolloscape"},
-        headers={"X-Ontolabel-User": "carol"},
+        headers=auth_headers(client, "carol"),
     )
     # then the source taxonomy is created from the first two columns
     assert response.status_code == 201, response.text

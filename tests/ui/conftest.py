@@ -71,13 +71,14 @@ def ui_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("ui-home")
 
 
-@pytest.fixture(scope="package")
-def server(frontend_dist: Path, ui_home: Path) -> Iterator[str]:
-    """Base URL of a migrated ontolabel server on a free port, serving the built app."""
-    home = ui_home
+@contextlib.contextmanager
+def _serving(home: Path, **env_extra: str) -> Iterator[str]:
+    """Migrate ``home``'s database, run ``serve.py`` on a free port, yield its base URL."""
     env = {**os.environ, "ONTOLABEL_HOME": str(home), "ONTOLABEL_DATA_ROOTS": str(home)}
     env.pop("ONTOLABEL_DATABASE_URL", None)
     env.pop("ONTOLABEL_REDIS_URL", None)
+    env.pop("ONTOLABEL_TOKEN", None)
+    env.update(env_extra)
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "ontolabel"), "db", "upgrade"], env=env, check=True)
     port = _free_port()
@@ -106,6 +107,38 @@ def server(frontend_dist: Path, ui_home: Path) -> Iterator[str]:
     finally:
         _stop_group(proc)
         log.close()
+
+
+@pytest.fixture(scope="package")
+def server(frontend_dist: Path, ui_home: Path) -> Iterator[str]:
+    """Base URL of a migrated ontolabel server on a free port, serving the built app."""
+    with _serving(ui_home) as url:
+        yield url
+
+
+ACCOUNT = ("rita", "correct horse battery")
+"""An editor with a password on the accounts-mode server."""
+
+
+@pytest.fixture(scope="package")
+def accounts_server(frontend_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a server in accounts mode, with the editor ``ACCOUNT`` created."""
+    home = tmp_path_factory.mktemp("ui-accounts-home")
+    env = {**os.environ, "ONTOLABEL_HOME": str(home)}
+    env.pop("ONTOLABEL_DATABASE_URL", None)
+    env.pop("ONTOLABEL_TOKEN", None)
+    ontolabel = str(Path(sys.executable).parent / "ontolabel")
+    name, password = ACCOUNT
+    subprocess.run(
+        [ontolabel, "users", "add", name, "--role", "editor", "--password-stdin"],
+        env=env,
+        input=f"{password}\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    with _serving(home, ONTOLABEL_AUTH="accounts") as url:
+        yield url
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:

@@ -96,7 +96,6 @@ def save_rows(
         api.put(
             f"/api/mappings/{mapping_id}",
             json={"base_revision": base, "message": message, "rows": rows},
-            headers={"X-Ontolabel-User": "bob"},
         )
     )
 

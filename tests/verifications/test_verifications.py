@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from datasets.factories import index, label_array, register, write_frame
 from fastapi.testclient import TestClient
 from mappings.factories import create_mapping, rows_payload, save
 from ontolabel.core.config import Settings
 from sqlalchemy.orm import Session, sessionmaker
+from support.accounts import auth_headers
+
+
+@pytest.fixture
+def client(accounts_client: TestClient) -> TestClient:
+    """Accounts mode: each author is the user of the token the request sends."""
+    return accounts_client
 
 
 def _decide(client: TestClient, mapping_id: int, **body: Any) -> Any:
     return client.post(
         "/api/verifications",
         json={"mapping_id": mapping_id, **body},
-        headers={"X-Ontolabel-User": "rita"},
+        headers=auth_headers(client, "rita"),
     )
 
 

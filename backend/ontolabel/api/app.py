@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from ontolabel import __version__
+from ontolabel.accounts.routes import audit_router, auth_router, tokens_router, users_router
 from ontolabel.api.errors import ANY_ERROR, INVALID_REQUEST, install_error_handlers
 from ontolabel.api.headers import SecurityHeaders
 from ontolabel.api.limits import BodyLimit
@@ -75,6 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     for router in (
+        auth_router,
+        users_router,
+        tokens_router,
+        audit_router,
         taxonomies_router,
         mappings_router,
         datasets_router,

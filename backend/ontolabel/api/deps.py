@@ -1,4 +1,5 @@
-"""FastAPI dependencies: one session per request, committed here; settings; the user.
+"""FastAPI dependencies: one session per request, committed here; settings; the user and
+the role a route needs (``api.auth``).
 
 Only routes use these; services take the plain values (``Session``, ``Settings``,
 ``core.users.User``), so nothing below the HTTP layer imports FastAPI.
@@ -12,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from ontolabel.api.auth import current_user, require_admin, require_editor, require_viewer
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.core.users import User
@@ -33,14 +35,16 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_current_user(request: Request) -> User:
-    # Single local user until access control lands; the header lets scripts and
-    # tests name an author without a login.
-    return User(name=request.headers.get("X-Ontolabel-User", "local").strip()[:64] or "local")
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 # "function" scope: commit before the response goes out, so a client that sees 2xx can read
 # what it wrote, and a failed commit reaches the client as an error instead of being lost.
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+"""Anyone signed in (in local mode: the local admin)."""
+Viewer = Annotated[User, Depends(require_viewer)]
+Editor = Annotated[User, Depends(require_editor)]
+"""Edits mappings, taxonomies, datasets, sample sets, verifications; starts jobs."""
+Admin = Annotated[User, Depends(require_admin)]
+"""Manages users, anyone's jobs, deletes models and datasets."""
+READ = [Depends(require_viewer)]
+"""A router's ``dependencies``: every route of it needs at least a viewer."""

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from ontolabel.cli.database import open_database
+from ontolabel.cli.operator import operator
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import session_scope
-from ontolabel.core.users import User
 from ontolabel.domain.catalog import load_catalog
 from ontolabel.mappings.catalog import CatalogLoadReport, load_catalog_into_db
 
@@ -22,7 +22,7 @@ def load_catalog_dir(settings: Settings, root: Path, *, user: str = "catalog") -
     catalog = load_catalog(root)  # parse everything before touching the database
     _, factory = open_database(settings)
     with session_scope(factory) as session:
-        return load_catalog_into_db(session, catalog, User(name=user))
+        return load_catalog_into_db(session, catalog, operator(session, settings, user))
 
 
 @click.group()

@@ -9,9 +9,9 @@ import click
 from sqlalchemy.orm import Session
 
 from ontolabel.cli.database import open_database
-from ontolabel.core.config import Settings
+from ontolabel.cli.operator import operator
+from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import session_scope
-from ontolabel.core.users import User
 from ontolabel.datasets import service
 from ontolabel.datasets.layout import PRESETS
 from ontolabel.datasets.schemas import DatasetCreate, SamplingParams
@@ -21,8 +21,6 @@ from ontolabel.errors import InvalidInput, OntolabelError
 
 if TYPE_CHECKING:
     from ontolabel.taxonomies.schemas import TaxonomyKind
-
-CLI_USER = User(name="cli")
 
 
 def taxonomy_ref(session: Session, value: str, dataset_name: str) -> str | int:
@@ -64,7 +62,9 @@ def stored_taxonomy_id(
 
     existing = taxonomy_repository.get_taxonomy_by_name(session, taxonomy.name)
     if existing is None:
-        return taxonomy_service.create_taxonomy(session, taxonomy, kind=kind, user=CLI_USER).id
+        return taxonomy_service.create_taxonomy(
+            session, taxonomy, kind=kind, user=operator(session, get_settings())
+        ).id
     stored = taxonomy_repository.load_domain_taxonomy(session, existing.id)
     differences = class_differences(stored.classes if stored else (), taxonomy.classes)
     if differences:  # reusing it would read these labels with the wrong classes
@@ -128,7 +128,7 @@ def add(
             if dry_run:
                 _print_dry_run(settings, spec)
                 return
-            record = service.register_dataset(session, settings, spec, CLI_USER)
+            record = service.register_dataset(session, settings, spec, operator(session, settings))
             click.echo(f"registered dataset {record.name!r} (id {record.id}) at {record.root}")
     except OntolabelError as exc:
         raise click.ClickException(exc.message) from None
@@ -171,7 +171,7 @@ def index_cmd(name: str) -> None:
         with factory() as session:
             dataset_id = service.dataset_named(session, name).id
         with session_scope(factory) as session:
-            job_id = service.start_index(session, settings, dataset_id, CLI_USER.name)
+            job_id = service.start_index(session, settings, dataset_id, operator(session, settings))
     except OntolabelError as exc:
         raise click.ClickException(exc.message) from None
     if run_following(settings, factory, job_id) != "succeeded":
@@ -210,6 +210,41 @@ def sample(
             raise click.ClickException(exc.message) from None
     for path in paths:
         click.echo(path)
+
+
+@dataset.command("stale")
+@click.argument("name")
+@click.option("--folder", required=True, help="A pseudo_label job's output folder.")
+@click.option("--mapping", "mapping_ref", required=True, help="Mapping name or id.")
+@click.option("--revision", type=int, default=None, help="Revision number (default: head).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole count as JSON.")
+def stale(name: str, folder: str, mapping_ref: str, revision: int | None, as_json: bool) -> None:
+    """Print "N frames stale": frames of FOLDER a rerun with the revision relabels."""
+    from ontolabel.datasets.staleness import stale_frames
+    from ontolabel.mappings import repository as mappings
+
+    settings, factory = open_database()
+    with factory() as session:
+        try:
+            record = service.dataset_named(session, name)
+            mapping = mappings.get_mapping_by_name(session, mapping_ref)
+            if mapping is None and not mapping_ref.isdigit():
+                raise InvalidInput(f"mapping {mapping_ref!r} does not exist", field="mapping")
+            mapping_id = mapping.id if mapping is not None else int(mapping_ref)
+            folder_path = str(Path(folder).expanduser().resolve())
+            count = stale_frames(session, settings, record.id, folder_path, mapping_id, revision)
+        except OntolabelError as exc:
+            raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(count.model_dump_json(indent=1))
+        return
+    click.echo(f"{count.message} of {count.frames} in {count.folder} (revision {count.revision})")
+    for group in count.provenances:
+        changed = "all" if group.changed_labels is None else group.changed_labels
+        click.echo(
+            f"  {group.provenance}: {group.stale} of {group.frames} stale, made with "
+            f"{group.mapping}; changed labels: {changed}"
+        )
 
 
 @click.command("demo")

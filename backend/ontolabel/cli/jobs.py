@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.cli.database import open_database
+from ontolabel.cli.operator import operator
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import session_scope
 from ontolabel.errors import OntolabelError
@@ -96,9 +97,9 @@ def show(job_id: int) -> None:
 @click.argument("job_id", type=int)
 def cancel(job_id: int) -> None:
     """Ask a job to stop (cooperative: between frames)."""
-    _, factory = open_database()
+    settings, factory = open_database()
     with session_scope(factory) as session:
-        job = _call(service.cancel_job, session, job_id, "cli")
+        job = _call(service.cancel_job, session, job_id, operator(session, settings))
         click.echo(f"job {job_id}: {job.status}, cancel requested")
 
 
@@ -227,7 +228,8 @@ def run_here(settings: Settings, params: JobParams, author: str, *, err: bool = 
     """Create a job and run it in this process, echoing progress (to stderr with ``err``)."""
     _, factory = open_database(settings)
     with session_scope(factory) as session:
-        job_id = _call(service.create_job, session, settings, params, author).id
+        user = operator(session, settings, author)
+        job_id = _call(service.create_job, session, settings, params, user).id
     run_following(settings, factory, job_id, err=err)
     with factory() as session:
         return service.get_job(session, job_id)

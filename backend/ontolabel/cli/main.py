@@ -11,10 +11,13 @@ from ontolabel.cli import (
     evaluation,
     jobs,
     labeling,
+    mapping,
     ontology,
     server,
     suggestions,
+    taxonomy,
     training,
+    users,
 )
 
 
@@ -34,6 +37,9 @@ for module in (
     evaluation,
     catalog,
     jobs,
+    taxonomy,
+    mapping,
+    users,
 ):
     module.register(cli)
 

@@ -1,7 +1,9 @@
 """CLI commands: ontology — lint and convert taxonomies and mappings, regenerate the catalog.
 
 Files are told apart by extension: ``.csv`` is the reference format, ``.yaml``/``.yml``
-the native one. Everything here is pure domain code; no database is touched.
+the native one, ``.py`` a Cityscapes-style labels.py (a taxonomy; parsed, never run),
+``.tsv`` MSeg's (a master file's universal taxonomy or one of its dataset columns, or a
+pairwise mapping). Everything here is pure domain code; no database is touched.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from ontolabel.domain.catalog import (
     reference_lint_report,
 )
 from ontolabel.domain.formats import FormatError, decode_text
+from ontolabel.domain.formats.cityscapes import read_labels_py, write_labels_py
+from ontolabel.domain.formats.mseg import (
+    UNIVERSAL,
+    looks_like_master,
+    read_mseg_master,
+    read_mseg_pairwise,
+    write_mseg_master,
+    write_mseg_pairwise,
+)
 from ontolabel.domain.formats.native import (
     dump_mapping,
     dump_taxonomy,
@@ -35,6 +46,7 @@ from ontolabel.domain.formats.reference import (
 from ontolabel.domain.lint import Finding, lint_mapping, suggestion_hint
 from ontolabel.domain.mapping import Mapping
 from ontolabel.domain.taxonomy import Taxonomy
+from ontolabel.errors import InvalidInput
 
 NATIVE_SUFFIXES = {".yaml", ".yml"}
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -79,12 +91,20 @@ def _is_labels_csv(text: str) -> bool:
     return len(cells) > 2 and cells[1] == "name" and cells[2] == "id"
 
 
+def _suffix(path: Path) -> str:
+    return path.suffix.lower()
+
+
 def read_taxonomy_file(path: Path, name: str | None = None) -> Taxonomy:
-    """A taxonomy from a ``labels.csv`` or a native file."""
+    """A taxonomy from a ``labels.csv``, a ``labels.py``, an MSeg master TSV or a native file."""
     text = _text(path)
     try:
         if _is_native(path):
             return load_taxonomy(text, source=str(path))
+        if _suffix(path) == ".py":
+            return read_labels_py(text, name=name or _default_taxonomy_name(path), source=str(path))
+        if _suffix(path) == ".tsv":
+            return read_mseg_master(text, name=name or UNIVERSAL, source=str(path)).universal
         return read_labels_csv(text, name=name or _default_taxonomy_name(path), source=str(path))
     except FormatError as exc:
         raise BadFile(exc.message) from exc
@@ -117,6 +137,8 @@ def read_mapping_file(
                 for k, raw in enumerate(row.extra_labels)
             )
             return LoadedMapping(mapping, cells, None)
+        if _suffix(path) == ".tsv":
+            return _read_tsv_mapping(text, path, extra_name, source_name)
         parsed = read_mapping_csv(
             text,
             extra_taxonomy=extra_name,
@@ -126,6 +148,43 @@ def read_mapping_file(
         return LoadedMapping(parsed.mapping, parsed.cells, parsed.source)
     except FormatError as exc:
         raise BadFile(exc.message) from exc
+
+
+def _read_tsv_mapping(
+    text: str, path: Path, extra_name: str, source_name: str | None
+) -> LoadedMapping:
+    """A pairwise TSV, or the ``extra_name`` column of a master one."""
+    if not looks_like_master(text):
+        pairwise = read_mseg_pairwise(text, source_taxonomy=source_name, source=str(path))
+        return LoadedMapping(pairwise.mapping, (), pairwise.target)
+    master = read_mseg_master(text, name=source_name or UNIVERSAL, source=str(path))
+    if extra_name not in master.mappings:
+        raise BadFile(
+            f"{path} is an MSeg master file: name its dataset column with --extra-name "
+            f"(one of {', '.join(sorted(master.mappings))})"
+        )
+    return LoadedMapping(master.mappings[extra_name], (), master.universal)
+
+
+def _taxonomy_text(taxonomy: Taxonomy, out_path: Path) -> str:
+    if _is_native(out_path):
+        return dump_taxonomy(taxonomy)
+    if _suffix(out_path) == ".py":
+        return write_labels_py(taxonomy)
+    if _suffix(out_path) == ".tsv":
+        return write_mseg_master(taxonomy, [])
+    return write_labels_csv(taxonomy)
+
+
+def _mapping_text(mapping: Mapping, out_path: Path) -> str:
+    if _is_native(out_path):
+        return dump_mapping(mapping)
+    if _suffix(out_path) == ".tsv":
+        try:
+            return write_mseg_pairwise(mapping)
+        except InvalidInput as exc:
+            raise click.ClickException(exc.message) from None
+    return write_mapping_csv(mapping)
 
 
 def format_finding(path: Path, f: Finding) -> str:
@@ -199,22 +258,33 @@ def convert(
     name: str | None,
     kind: str | None,
 ) -> None:
-    """Convert a taxonomy or mapping between reference CSV and native YAML (by extension).
+    """Convert a taxonomy or mapping between formats, chosen by extension: reference CSV,
+    native YAML, Cityscapes labels.py (taxonomies) and MSeg TSV.
 
-    A CSV mapping needs --extra (or --extra-name); a native mapping names its taxonomies.
+    A CSV mapping needs --extra (or --extra-name); a native mapping and a pairwise TSV name
+    their taxonomies; --extra-name picks a master TSV's dataset column (else its universal
+    taxonomy is converted).
     """
     text = _text(in_path)
     if kind is not None:
         is_taxonomy = kind == "taxonomy"
     elif _is_native(in_path):
         is_taxonomy = text.lstrip().startswith("kind: taxonomy") or "\nkind: taxonomy" in text
+    elif _suffix(in_path) in (".py", ".tsv"):
+        # a labels.py is a taxonomy; a master TSV is one unless a column is named
+        is_taxonomy = _suffix(in_path) == ".py" or (looks_like_master(text) and not extra_name)
     else:
         is_taxonomy = _is_labels_csv(text)
     if is_taxonomy:
         taxonomy = read_taxonomy_file(in_path, name)
-        output = dump_taxonomy(taxonomy) if _is_native(out_path) else write_labels_csv(taxonomy)
+        output = _taxonomy_text(taxonomy, out_path)
     else:
-        if extra_name is None and extra_path is None and not _is_native(in_path):
+        if (
+            extra_name is None
+            and extra_path is None
+            and not _is_native(in_path)
+            and _suffix(in_path) != ".tsv"
+        ):
             raise click.UsageError(
                 "a CSV mapping does not name its extra taxonomy: give --extra LABELS_CSV "
                 "(or --extra-name NAME)"
@@ -222,7 +292,7 @@ def convert(
         if extra_name is None:
             extra_name = read_taxonomy_file(extra_path).name if extra_path else "extra"
         mapping = read_mapping_file(in_path, extra_name=extra_name, source_name=source_name).mapping
-        output = dump_mapping(mapping) if _is_native(out_path) else write_mapping_csv(mapping)
+        output = _mapping_text(mapping, out_path)
     out_path.write_text(output, encoding="utf-8")
     click.echo(f"wrote {out_path}")
 

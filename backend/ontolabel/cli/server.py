@@ -2,10 +2,50 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import click
 
-from ontolabel.core.config import get_settings
-from ontolabel.core.db import upgrade_database
+from ontolabel.accounts import service as accounts
+from ontolabel.core.config import Settings, get_settings
+from ontolabel.core.db import make_engine, make_session_factory, upgrade_database
+
+FIRST_ADMIN = "ontolabel users add NAME --role admin --password-stdin"
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``: nobody else can connect."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def serving_settings(settings: Settings, host: str) -> Settings:
+    """The settings to serve on ``host``: any address but loopback forces accounts mode."""
+    return settings if is_loopback(host) else settings.model_copy(update={"auth": "accounts"})
+
+
+def refusal_to_serve(settings: Settings, host: str) -> str | None:
+    """Why serving ``settings`` on ``host`` would leave the API open or unmanageable, if so:
+    accounts mode with no active admin. ``None``: it may start."""
+    if settings.auth != "accounts":
+        return None
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if accounts.has_active_admin(session):
+                return None
+    finally:
+        engine.dispose()
+    why = "" if is_loopback(host) else f"{host} is reachable from other machines, so "
+    return (
+        f"{why}the server runs with accounts, and there is no active admin yet: create the "
+        f"first one with `{FIRST_ADMIN}` (same ONTOLABEL_HOME / ONTOLABEL_DATABASE_URL), "
+        "then sign in with it or use the printed token"
+    )
 
 
 @click.command()
@@ -17,10 +57,16 @@ def serve(host: str, port: int) -> None:
 
     from ontolabel.api.app import create_app
 
-    settings = get_settings()
+    settings = serving_settings(get_settings(), host)
     settings.home.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.sqlalchemy_url)
-    click.echo(f"ontolabel on http://{host}:{port}  (database: {settings.sqlalchemy_url})")
+    refusal = refusal_to_serve(settings, host)
+    if refusal is not None:
+        raise click.ClickException(refusal)
+    click.echo(
+        f"ontolabel on http://{host}:{port}  (database: {settings.sqlalchemy_url}; "
+        f"auth: {settings.auth})"
+    )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, select
+from sqlalchemy import JSON, DateTime, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ontolabel.core.clock import utcnow
@@ -56,3 +56,26 @@ def list_audit_events(session: Session, *, entity: str, entity_id: int) -> list[
             .order_by(AuditEvent.id)
         )
     )
+
+
+def search_audit_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    entity: str | None = None,
+    action: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[AuditEvent], int]:
+    """Events newest first, optionally of one actor, entity kind and action; and their count."""
+    query = select(AuditEvent)
+    for column, value in (
+        (AuditEvent.actor, actor),
+        (AuditEvent.entity, entity),
+        (AuditEvent.action, action),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(query.order_by(AuditEvent.id.desc()).offset(offset).limit(limit))
+    return list(page), total

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,16 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; unset = SQLite file in the home."
     )
+    auth: Literal["local", "accounts"] = Field(
+        default="local",
+        description="local: every request acts as a local admin, no sign-in (the embedded "
+        "default on 127.0.0.1); accounts: users sign in, roles apply. `serve` on any other "
+        "address forces accounts.",
+    )
+    token: str | None = Field(
+        default=None,
+        description="An API token (ONTOLABEL_TOKEN): the CLI's writes are authored by its user.",
+    )
     redis_url: str | None = Field(
         default=None, description="Celery broker; unset = jobs run in-process."
     )
@@ -31,6 +42,11 @@ class Settings(BaseSettings):
     )
     output_root: Path | None = Field(
         default=None, description="Where jobs write pseudo-labels; unset = <home>/outputs."
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda data: data["home"] / "cache",
+        description="Preview and thumbnail caches; unset = <home>/cache. Put it on storage "
+        "the API and the workers share, or an API on another host misses the previews.",
     )
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, description="Largest accepted upload.")
     max_json_bytes: int = Field(
@@ -63,7 +79,7 @@ class Settings(BaseSettings):
         description="Comma-separated modules that register extra job kinds (plugins, tests).",
     )
 
-    @field_validator("home", "output_root")
+    @field_validator("home", "output_root", "cache_dir")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         """``~`` in a quoted variable (``ONTOLABEL_HOME='~/x'``) means the home folder too."""
@@ -108,10 +124,6 @@ class Settings(BaseSettings):
         wanted = Path(path).expanduser().resolve()
         listed = [p for p in self.trusted_pickles.split(os.pathsep) if p.strip()]
         return any(Path(p).expanduser().resolve() == wanted for p in listed)
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.home / "cache"
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
 """Every table module, imported so ``metadata`` is complete (migrations, tests)."""
 
+from ontolabel.accounts import tables as _accounts  # noqa: F401
 from ontolabel.core import audit as _audit  # noqa: F401
 from ontolabel.core.db import Base
 from ontolabel.datasets import tables as _datasets  # noqa: F401

@@ -10,7 +10,8 @@ from typing import BinaryIO, Literal
 
 from ontolabel.errors import InvalidInput, PayloadTooLarge
 
-FileFormat = Literal["csv", "yaml"]
+FileFormat = Literal["csv", "yaml", "tsv", "py"]
+"""Reference CSV, native YAML, MSeg TSV (master or pairwise), Cityscapes-style labels.py."""
 
 
 def read_limited(stream: BinaryIO, filename: str, max_bytes: int) -> bytes:
@@ -26,15 +27,23 @@ def read_limited(stream: BinaryIO, filename: str, max_bytes: int) -> bytes:
     return data
 
 
+_BY_NAME: dict[str, FileFormat] = {
+    "csv": "csv",
+    "yaml": "yaml",
+    "yml": "yaml",
+    "tsv": "tsv",
+    "py": "py",
+}
+
+
 def detect_format(filename: str, requested: str | None) -> FileFormat:
-    """``csv`` or ``yaml``, from the explicit choice or else the file's extension."""
+    """The format, from the explicit choice or else the file's extension."""
     choice = (requested or PurePath(filename).suffix.lstrip(".")).lower()
-    if choice == "csv":
-        return "csv"
-    if choice in ("yaml", "yml"):
-        return "yaml"
+    if choice in _BY_NAME:
+        return _BY_NAME[choice]
     raise InvalidInput(
-        f"cannot tell the format of {filename!r}: name it *.csv or *.yaml, or pass format",
+        f"cannot tell the format of {filename!r}: name it *.csv, *.yaml, *.tsv or *.py, "
+        "or pass format",
         file=filename,
         field="format",
     )

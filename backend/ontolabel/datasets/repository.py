@@ -424,3 +424,39 @@ def sample_sets(session: Session, dataset_id: int) -> list[SampleSet]:
 
 def get_sample_set(session: Session, sample_set_id: int) -> SampleSet | None:
     return session.get(SampleSet, sample_set_id)
+
+
+def frames_with_any_label(session: Session, dataset_id: int, label_ids: Sequence[int]) -> set[int]:
+    """Ids of the dataset's frames containing any of ``label_ids``: one range scan of the
+    covering label index per label, no frame rows read (deduplicated here: a ``DISTINCT``
+    would sort them in SQL first)."""
+    if not label_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(FrameLabel.frame_id).where(
+                FrameLabel.dataset_id == dataset_id, FrameLabel.label_id.in_(list(label_ids))
+            )
+        )
+    )
+
+
+def unread_frame_ids(session: Session, dataset_id: int) -> set[int]:
+    """Frames whose label the index has not read (no histogram to trust)."""
+    return set(
+        session.scalars(select(Frame.id).where(Frame.dataset_id == dataset_id, ~Frame.indexed))
+    )
+
+
+def indexed_label_files(session: Session, dataset_id: int) -> dict[int, tuple[int, int]]:
+    """Frame id → (size, mtime ns) of the label file as the index read it, for frames
+    whose label was read: a label rewritten since no longer matches."""
+    rows = session.execute(
+        select(Frame.id, Frame.label_size, Frame.label_mtime_ns).where(
+            Frame.dataset_id == dataset_id,
+            Frame.indexed,
+            Frame.label_size.is_not(None),
+            Frame.label_mtime_ns.is_not(None),
+        )
+    )
+    return {i: (int(size or 0), int(mtime or 0)) for i, size, mtime in rows}

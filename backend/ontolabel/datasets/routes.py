@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import ClassId, Count, Id, Offset, Seed
-from ontolabel.datasets import service
+from ontolabel.datasets import service, staleness
 from ontolabel.datasets.schemas import (
     DatasetCreate,
     DatasetList,
@@ -23,9 +23,10 @@ from ontolabel.datasets.schemas import (
     SampleSetList,
     SampleSetRead,
     SamplingParams,
+    StaleRead,
 )
 
-router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+router = APIRouter(prefix="/api/datasets", tags=["datasets"], dependencies=READ)
 
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
 
@@ -39,14 +40,14 @@ def list_datasets(session: SessionDep, offset: Offset = 0, limit: Limit = 100) -
 
 @router.post("", response_model=DatasetRead, status_code=201)
 def register_dataset(
-    spec: DatasetCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    spec: DatasetCreate, session: SessionDep, settings: SettingsDep, user: Editor
 ) -> DatasetRead:
     """Register a dataset whose root lies under an allowed data root."""
     return DatasetRead.model_validate(service.register_dataset(session, settings, spec, user))
 
 
 @router.post("/dry-run", response_model=DryRunRead)
-def dry_run(spec: DatasetCreate, settings: SettingsDep) -> DryRunRead:
+def dry_run(spec: DatasetCreate, settings: SettingsDep, _user: Editor) -> DryRunRead:
     """Show what registering would find: counts, group examples, unpaired files and why."""
     return service.dry_run(settings, spec)
 
@@ -58,7 +59,7 @@ def get_dataset(dataset_id: Id, session: SessionDep) -> DatasetRead:
 
 @router.post("/{dataset_id}/index", response_model=IndexStarted, status_code=202)
 def index_dataset(
-    dataset_id: Id, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    dataset_id: Id, session: SessionDep, settings: SettingsDep, user: Editor
 ) -> IndexStarted:
     """Start an ``index`` job (incremental: unchanged files are not read again)."""
     job_id = service.start_index(session, settings, dataset_id, user)
@@ -122,6 +123,22 @@ def frames_with_label(
     return FramePixelsList(items=items, total=total)
 
 
+@router.get("/{dataset_id}/stale", response_model=StaleRead)
+def stale_frames(
+    dataset_id: Id,
+    session: SessionDep,
+    settings: SettingsDep,
+    folder: Annotated[
+        str,
+        Query(min_length=1, max_length=4096, description="A pseudo_label job's output folder."),
+    ],
+    mapping_id: Id,
+    revision: Id | None = None,
+) -> StaleRead:
+    """How many frames of a pseudo-label folder a rerun with this revision relabels."""
+    return staleness.stale_frames(session, settings, dataset_id, folder, mapping_id, revision)
+
+
 @router.get("/{dataset_id}/summary", response_model=DatasetSummary)
 def summary(dataset_id: Id, session: SessionDep) -> DatasetSummary:
     return service.summary(session, dataset_id)
@@ -129,7 +146,7 @@ def summary(dataset_id: Id, session: SessionDep) -> DatasetSummary:
 
 @router.post("/{dataset_id}/sample-sets", response_model=SampleSetRead, status_code=201)
 def create_sample_set(
-    dataset_id: Id, body: SampleSetCreate, session: SessionDep, user: CurrentUser
+    dataset_id: Id, body: SampleSetCreate, session: SessionDep, user: Editor
 ) -> SampleSetRead:
     """Save a named sample: the rule and the frames it picked now."""
     record = service.create_sample_set(session, dataset_id, body.name, body.rule, user)

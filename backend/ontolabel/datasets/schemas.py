@@ -348,3 +348,58 @@ class SampleSetRead(BaseModel):
 class SampleSetList(BaseModel):
     items: list[SampleSetRead]
     total: int
+
+
+class StaleProvenance(BaseModel):
+    """The frames of a pseudo-label folder made under one provenance."""
+
+    provenance: str
+    mapping: dict[str, Any] = Field(description="The mapping the provenance names.")
+    frames: int
+    stale: int
+    changed_labels: list[int] | None = Field(
+        description="Extra label ids whose allowed set differs from the revision asked "
+        "about; None when every frame is stale (other settings, or no rows kept)."
+    )
+
+
+class StaleRead(BaseModel):
+    """How many frames of a ``pseudo_label`` folder a rerun with a revision relabels."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "dataset_id": 2,
+                    "folder": "/data/outputs/14",
+                    "mapping_id": 3,
+                    "revision": 6,
+                    "frames": 140000,
+                    "stale": 2210,
+                    "kept": 137790,
+                    "errors": 0,
+                    "message": "2210 frames stale",
+                    "provenances": [
+                        {
+                            "provenance": "3f2a9c0d1b7e4a55",
+                            "mapping": {"mapping_id": 3, "revision": 5},
+                            "frames": 140000,
+                            "stale": 2210,
+                            "changed_labels": [17],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    dataset_id: int
+    folder: str
+    mapping_id: int
+    revision: int
+    frames: int = Field(description="Frames the folder's manifest lists (errors included).")
+    stale: int = Field(description="Frames a rerun with this revision relabels.")
+    kept: int = Field(description="Frames whose outputs a rerun keeps.")
+    errors: int = Field(description="Frames whose last attempt failed (stale too).")
+    message: str
+    provenances: list[StaleProvenance]

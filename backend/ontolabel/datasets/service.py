@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ontolabel.core.audit import add_audit_event
 from ontolabel.core.config import Settings
 from ontolabel.core.paths import resolve_data_root
 from ontolabel.core.users import User
@@ -139,6 +140,14 @@ def register_dataset(
             session.flush()
     except IntegrityError as exc:
         raise Conflict(f"a dataset named {spec.name!r} already exists", field="name") from exc
+    add_audit_event(
+        session,
+        user=user,
+        action="create",
+        entity="dataset",
+        entity_id=dataset.id,
+        detail={"name": dataset.name, "root": dataset.root},
+    )
     return dataset
 
 
@@ -467,6 +476,14 @@ def create_sample_set(
         raise Conflict(
             f"sample set {name!r} already exists for this dataset", field="name"
         ) from exc
+    add_audit_event(
+        session,
+        user=user,
+        action="create",
+        entity="sample_set",
+        entity_id=record.id,
+        detail={"dataset_id": dataset_id, "name": name, "frames": len(ids)},
+    )
     return record
 
 

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
-from ontolabel.api.deps import SessionDep, SettingsDep
+from ontolabel.api.deps import READ, SessionDep, SettingsDep
 from ontolabel.core.schemas import ErrorRead, Id
 from ontolabel.datasets.schemas import FrameRead
 from ontolabel.frames import service
 from ontolabel.frames.schemas import FrameDetailRead
 
-router = APIRouter(prefix="/api/frames", tags=["frames"])
+router = APIRouter(prefix="/api/frames", tags=["frames"], dependencies=READ)
 
 IfNoneMatch = Annotated[str | None, Header()]
 

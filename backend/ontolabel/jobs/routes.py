@@ -16,7 +16,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import Id, Offset, Seq
 from ontolabel.jobs import dispatch, repository, service
 from ontolabel.jobs.params import JobParams
@@ -57,7 +57,7 @@ async def jobs_lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(dispatcher.close)
 
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"], lifespan=jobs_lifespan)
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], lifespan=jobs_lifespan, dependencies=READ)
 
 
 def _existing_job_id(job_id: Id, request: Request) -> int:
@@ -79,7 +79,7 @@ def creation_router(params_models: Sequence[type[JobParams]]) -> APIRouter:
     creation = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
     def create_job(
-        body: JobCreateBase, session: SessionDep, settings: SettingsDep, user: CurrentUser
+        body: JobCreateBase, session: SessionDep, settings: SettingsDep, user: Editor
     ) -> JobRead:
         """Queue a job; it starts once this request commits."""
         job = service.create_job(session, settings, body.job_params(), user)
@@ -111,7 +111,7 @@ def get_job(job_id: Id, session: SessionDep) -> JobRead:
 
 
 @router.post("/{job_id}/cancel")
-def cancel_job(job_id: Id, session: SessionDep, user: CurrentUser) -> JobRead:
+def cancel_job(job_id: Id, session: SessionDep, user: Editor) -> JobRead:
     """Cancel: queued jobs at once, running ones between frames (cooperative)."""
     return JobRead.model_validate(service.cancel_job(session, job_id, user))
 

@@ -12,10 +12,12 @@ from typing import Protocol
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from ontolabel.core.audit import add_audit_event
 from ontolabel.core.config import Settings
 from ontolabel.core.db import after_commit
+from ontolabel.core.users import User
 from ontolabel.core.writes import begin_write
-from ontolabel.errors import Conflict, InvalidInput, NotFound
+from ontolabel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ontolabel.jobs import dispatch, kinds, references, repository
 from ontolabel.jobs.params import JobParams
 from ontolabel.jobs.tables import (
@@ -60,6 +62,7 @@ def create_job(
     author = user if isinstance(user, str) else user.name
     job = repository.add_job(session, params.kind, prepared.model_dump(mode="json"), author)
     repository.append_event(session, job.id, "info", f"{params.kind} job queued by {author}")
+    _audit(session, author, "create", job)
     target = dispatcher or dispatch.dispatcher_for(session)
     if target is not None:
         job_id, bind = job.id, session.get_bind()
@@ -110,11 +113,27 @@ def cancel_job(session: Session, job_id: int, user: Author | str) -> Job:
     job = get_job(session, job_id)
     if job.status in FINAL_JOB_STATUSES:
         raise Conflict(f"job {job_id} already {job.status}", status=job.status)
+    if isinstance(user, User) and not user.is_admin and job.created_by != user.name:
+        raise Forbidden(
+            f"job {job_id} belongs to {job.created_by}; only they or an admin may cancel it"
+        )
     author = user if isinstance(user, str) else user.name
     repository.request_cancel(session, job_id)
     repository.append_event(session, job_id, "info", f"cancel requested by {author}")
     session.refresh(job)
+    _audit(session, author, "cancel", job)
     return job
+
+
+def _audit(session: Session, author: str, action: str, job: Job) -> None:
+    add_audit_event(
+        session,
+        user=User(name=author),
+        action=action,
+        entity="job",
+        entity_id=job.id,
+        detail={"kind": job.kind},
+    )
 
 
 def events_since(

@@ -7,17 +7,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import ErrorRead, Id, Name, Offset
 from ontolabel.core.uploads import detect_format, read_limited
 from ontolabel.domain.formats import decode_text
-from ontolabel.mappings import service
+from ontolabel.mappings import algebra, service
 from ontolabel.mappings.schemas import (
     LintReport,
+    MappingCompose,
+    MappingComposition,
     MappingConflict,
     MappingCreate,
     MappingDetailRead,
     MappingDraft,
+    MappingInverse,
     MappingList,
     MappingRevert,
     MappingRevisionList,
@@ -25,7 +28,7 @@ from ontolabel.mappings.schemas import (
     MappingSave,
 )
 
-router = APIRouter(prefix="/api/mappings", tags=["mappings"])
+router = APIRouter(prefix="/api/mappings", tags=["mappings"], dependencies=READ)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorRead, "description": "No such mapping or revision."},
@@ -66,9 +69,7 @@ def list_mappings(
         409: {"model": ErrorRead, "description": "A mapping with this name exists."},
     },
 )
-def create_mapping(
-    body: MappingCreate, session: SessionDep, user: CurrentUser
-) -> MappingDetailRead:
+def create_mapping(body: MappingCreate, session: SessionDep, user: Editor) -> MappingDetailRead:
     """Create a mapping at revision 1; both taxonomies must exist."""
     record = service.create_mapping(
         session,
@@ -94,18 +95,24 @@ def create_mapping(
 )
 def import_mapping(
     session: SessionDep,
-    user: CurrentUser,
+    user: Editor,
     settings: SettingsDep,
     file: Annotated[
-        UploadFile, File(description="A reference master_labels_*.csv or native YAML.")
+        UploadFile,
+        File(
+            description="A reference master_labels_*.csv, a native YAML, or an MSeg TSV "
+            "(pairwise; or master, with extra_taxonomy naming its column)."
+        ),
     ],
-    extra_taxonomy: Annotated[Name | None, Form(description="Required for CSV.")] = None,
+    extra_taxonomy: Annotated[
+        Name | None, Form(description="Required for CSV; for a master TSV, its column.")
+    ] = None,
     source_taxonomy: Annotated[
         Name | None, Form(description="Used if it exists, else created from the file.")
     ] = None,
     name: Annotated[Name | None, Form(description="Default: <extra>-to-<source>.")] = None,
     message: Annotated[str, Form()] = "",
-    format: Annotated[Literal["csv", "yaml"] | None, Form()] = None,
+    format: Annotated[Literal["csv", "yaml", "tsv"] | None, Form()] = None,
 ) -> MappingDetailRead:
     """Create a mapping from an uploaded file; nothing is stored if anything is wrong."""
     filename = file.filename or "upload"
@@ -137,6 +144,27 @@ def lint_draft(body: MappingDraft, session: SessionDep) -> LintReport:
     )
 
 
+@router.post(
+    "/compose",
+    response_model=MappingComposition,
+    responses={
+        **_ERRORS,
+        201: {"model": MappingComposition, "description": "Saved as a new mapping."},
+        409: {"model": ErrorRead, "description": "A mapping with this name exists."},
+    },
+)
+def compose_mappings(
+    body: MappingCompose, session: SessionDep, user: Editor, response: Response
+) -> MappingComposition:
+    """Chain e→s and s→t into e→t: a preview, or with `name` a new mapping (201)."""
+    result, created = algebra.compose_revisions(
+        session, body.first, body.second, name=body.name, message=body.message, user=user
+    )
+    if created is not None:
+        response.status_code = status.HTTP_201_CREATED
+    return result
+
+
 @router.get("/{mapping_id}", response_model=MappingDetailRead, responses=_ERRORS)
 def get_mapping(mapping_id: Id, session: SessionDep) -> Response:
     """A mapping with its head revision's rows."""
@@ -147,7 +175,7 @@ def get_mapping(mapping_id: Id, session: SessionDep) -> Response:
 
 @router.put("/{mapping_id}", response_model=MappingDetailRead, responses={**_ERRORS, **_STALE})
 def save_mapping(
-    mapping_id: Id, body: MappingSave, session: SessionDep, user: CurrentUser
+    mapping_id: Id, body: MappingSave, session: SessionDep, user: Editor
 ) -> MappingDetailRead:
     """Save a new revision on top of `base_revision`; a stale base gets 409, never a merge."""
     service.save_mapping(
@@ -162,14 +190,14 @@ def save_mapping(
 
 
 @router.post("/{mapping_id}/archive", response_model=MappingDetailRead, responses=_ERRORS)
-def archive_mapping(mapping_id: Id, session: SessionDep, user: CurrentUser) -> MappingDetailRead:
+def archive_mapping(mapping_id: Id, session: SessionDep, user: Editor) -> MappingDetailRead:
     """Hide a mapping from lists; its revisions stay readable for jobs that pinned them."""
     service.set_archived(session, mapping_id, archived=True, user=user)
     return service.get_mapping(session, mapping_id)
 
 
 @router.post("/{mapping_id}/restore", response_model=MappingDetailRead, responses=_ERRORS)
-def restore_mapping(mapping_id: Id, session: SessionDep, user: CurrentUser) -> MappingDetailRead:
+def restore_mapping(mapping_id: Id, session: SessionDep, user: Editor) -> MappingDetailRead:
     """Bring an archived mapping back into lists."""
     service.set_archived(session, mapping_id, archived=False, user=user)
     return service.get_mapping(session, mapping_id)
@@ -199,7 +227,7 @@ def revert_mapping(
     mapping_id: Id,
     number: Id,
     session: SessionDep,
-    user: CurrentUser,
+    user: Editor,
     body: Annotated[MappingRevert | None, Body()] = None,
 ) -> MappingDetailRead:
     """Make a new head revision with revision `number`'s content; history is kept."""
@@ -224,18 +252,29 @@ def lint_mapping(mapping_id: Id, session: SessionDep, revision: Id | None = None
 @router.get(
     "/{mapping_id}/export",
     response_class=Response,
-    responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/yaml": {}}}},
+    responses={
+        **_ERRORS,
+        200: {"content": {"text/csv": {}, "application/yaml": {}, "text/tab-separated-values": {}}},
+    },
 )
 def export_mapping(
     mapping_id: Id,
     session: SessionDep,
-    format: Literal["csv", "yaml"] = "yaml",
+    format: Literal["csv", "yaml", "tsv"] = "yaml",
     revision: Id | None = None,
 ) -> Response:
-    """Download the head (or `revision`) as a reference CSV or native YAML."""
+    """Download the head (or `revision`) as a reference CSV, native YAML or MSeg pairwise TSV."""
     exported = service.export_mapping(session, mapping_id, format, revision)
     return Response(
         exported.text,
         media_type=exported.media_type,
         headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
     )
+
+
+@router.get("/{mapping_id}/inverse", response_model=MappingInverse, responses=_ERRORS)
+def inverse_mapping(
+    mapping_id: Id, session: SessionDep, revision: Id | None = None
+) -> MappingInverse:
+    """Per extra label, the source classes it may become (head, or `revision`)."""
+    return algebra.inverse(session, mapping_id, revision)

@@ -283,3 +283,101 @@ class LintReport(BaseModel):
 
     revision: int | None = Field(description="The revision linted; null for a draft.")
     findings: list[FindingRead]
+
+
+class LabelViewRead(BaseModel):
+    """One extra label read the other way: ``allowed(e)``, the source classes it may become."""
+
+    label: str
+    source_ids: list[int]
+    source_names: list[str]
+    void: bool = Field(description="The void row names it: it may also become 255.")
+    unmapped: bool = Field(description="No row names it: its pixels become 255 (lint error).")
+
+
+class MappingInverse(BaseModel):
+    """A revision per extra label, in the extra taxonomy's order (labels it lacks after)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mapping_id": 1,
+                    "revision": 4,
+                    "items": [
+                        {
+                            "label": "unlabeled",
+                            "source_ids": [2],
+                            "source_names": ["building"],
+                            "void": True,
+                            "unmapped": False,
+                        }
+                    ],
+                    "total": 1,
+                }
+            ]
+        }
+    )
+
+    mapping_id: int
+    revision: int
+    items: list[LabelViewRead]
+    total: int
+
+
+class RevisionRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mapping_id: Id
+    revision: Id | None = Field(default=None, description="Default: the head.")
+
+
+class MappingCompose(BaseModel):
+    """Chain ``first`` (e→s) and ``second`` (s→t) into e→t; with ``name``, save it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "first": {"mapping_id": 3, "revision": 2},
+                    "second": {"mapping_id": 7},
+                    "name": "idd-to-mapillary-via-cityscapes",
+                    "message": "composed for the first training round",
+                }
+            ]
+        },
+    )
+
+    first: RevisionRef = Field(description="e→s: an extra taxonomy onto s.")
+    second: RevisionRef = Field(description="s→t: whose extra taxonomy is the first's source.")
+    name: Name | None = Field(default=None, description="Save as a new mapping; omit to preview.")
+    message: str = Field(default="", description="Default: which revisions were composed.")
+
+
+class MappingComposition(BaseModel):
+    """The composed rows; ``mapping`` is the saved mapping when a name was given."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "extra_taxonomy": "idd",
+                    "source_taxonomy": "mapillary-63",
+                    "first": {"mapping_id": 3, "revision": 2},
+                    "second": {"mapping_id": 7, "revision": 1},
+                    "rows": _ROWS_EXAMPLE,
+                    "findings": [],
+                    "mapping": None,
+                }
+            ]
+        }
+    )
+
+    extra_taxonomy: str
+    source_taxonomy: str
+    first: RevisionRef
+    second: RevisionRef
+    rows: list[MappingRowSchema]
+    findings: list[FindingRead] = Field(description="Lint of the composed rows.")
+    mapping: MappingDetailRead | None

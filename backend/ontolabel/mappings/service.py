@@ -26,6 +26,13 @@ from ontolabel.core.schemas import read_record
 from ontolabel.core.uploads import FileFormat
 from ontolabel.core.users import User
 from ontolabel.core.writes import start_write
+from ontolabel.domain.formats.mseg import (
+    UNIVERSAL,
+    looks_like_master,
+    read_mseg_master,
+    read_mseg_pairwise,
+    write_mseg_pairwise,
+)
 from ontolabel.domain.formats.native import dump_mapping, load_mapping
 from ontolabel.domain.formats.reference import read_mapping_csv, write_mapping_csv
 from ontolabel.domain.lint import lint_mapping
@@ -438,6 +445,13 @@ def export_mapping(
     stem = f"{safe_filename(record.name)}.r{at}"
     if fmt == "csv":
         return Exported(write_mapping_csv(mapping), f"{stem}.csv", "text/csv")
+    if fmt == "tsv":
+        extra = taxonomy_repository.load_domain_taxonomy(session, record.extra_taxonomy_id)
+        names = extra.names if extra else []
+        text = write_mseg_pairwise(mapping, names)
+        return Exported(text, f"{stem}.tsv", "text/tab-separated-values")
+    if fmt == "py":
+        raise InvalidInput("a labels.py holds a taxonomy, not a mapping", field="format")
     return Exported(dump_mapping(mapping), f"{stem}.mapping.yaml", "application/yaml")
 
 
@@ -474,6 +488,12 @@ def import_mapping(
             text, extra_taxonomy=extra_taxonomy, source_taxonomy=source_name, source=filename
         )
         mapping, source_from_file = parsed.mapping, parsed.source
+    elif fmt == "tsv":
+        mapping, source_from_file = _read_tsv(text, filename, extra_taxonomy, source_taxonomy)
+    elif fmt == "py":
+        raise InvalidInput(
+            "a labels.py holds a taxonomy: import it as one", file=filename, field="format"
+        )
     else:
         mapping = load_mapping(text, source=filename)
         mapping = dataclasses.replace(
@@ -489,8 +509,12 @@ def import_mapping(
             ),
         )
     extra = _taxonomy_named(session, mapping.extra_taxonomy, field="extra_taxonomy")
-    if taxonomy_repository.get_taxonomy_by_name(session, mapping.source_taxonomy) is None:
+    existing = taxonomy_repository.get_taxonomy_by_name(session, mapping.source_taxonomy)
+    if existing is None:
         taxonomy_service.create_taxonomy(session, source_from_file, kind="source", user=user)
+    elif fmt == "tsv":
+        source = taxonomy_service.domain_taxonomy(session, existing)
+        mapping = _numbered_as(mapping, source, filename)
     return create_mapping(
         session,
         name=name or f"{extra.name}-to-{mapping.source_taxonomy}",
@@ -501,6 +525,52 @@ def import_mapping(
         user=user,
         action="import",
     )
+
+
+def _read_tsv(
+    text: str, filename: str, extra_taxonomy: str | None, source_taxonomy: str | None
+) -> tuple[Mapping, Taxonomy]:
+    """An MSeg TSV's mapping and the source classes it names: a pairwise file, or the
+    column ``extra_taxonomy`` of a master file (onto its universal taxonomy)."""
+    if not looks_like_master(text):
+        parsed = read_mseg_pairwise(
+            text, extra_taxonomy=extra_taxonomy, source_taxonomy=source_taxonomy, source=filename
+        )
+        return parsed.mapping, parsed.target
+    if not extra_taxonomy:
+        raise InvalidInput(
+            "name the dataset column of the master TSV to import (extra_taxonomy)",
+            field="extra_taxonomy",
+        )
+    master = read_mseg_master(text, name=(source_taxonomy or UNIVERSAL).strip(), source=filename)
+    column = extra_taxonomy.strip()
+    if column not in master.mappings:
+        raise InvalidInput(
+            f"{filename} has no dataset column {column!r}; it has "
+            f"{', '.join(sorted(master.mappings)) or 'none'}",
+            file=filename,
+            field="extra_taxonomy",
+        )
+    return master.mappings[column], master.universal
+
+
+def _numbered_as(mapping: Mapping, source: Taxonomy, filename: str) -> Mapping:
+    """An MSeg mapping's rows with the ids the stored source taxonomy gives their names
+    (the file names classes only)."""
+    rows = []
+    for row in mapping.rows:
+        if row.is_void:
+            rows.append(row)
+            continue
+        found = source.by_name(row.source_name.strip())
+        if found is None:
+            raise InvalidInput(
+                f"{row.source_name!r} is not a class of taxonomy {source.name!r}",
+                file=filename,
+                field="source_taxonomy",
+            )
+        rows.append(dataclasses.replace(row, source_id=found.id, source_name=found.name))
+    return dataclasses.replace(mapping, rows=tuple(rows))
 
 
 # --- lint -------------------------------------------------------------------------------

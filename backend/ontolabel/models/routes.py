@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from ontolabel.api.deps import CurrentUser, SessionDep, SettingsDep
+from ontolabel.api.deps import READ, Admin, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import Id, Offset
 from ontolabel.models import service
 from ontolabel.models.schemas import (
@@ -18,7 +18,7 @@ from ontolabel.models.schemas import (
     ModelUpdate,
 )
 
-router = APIRouter(prefix="/api/models", tags=["models"])
+router = APIRouter(prefix="/api/models", tags=["models"], dependencies=READ)
 
 
 @router.get("", response_model=ModelList)
@@ -35,10 +35,10 @@ def list_models(
 
 @router.post("", response_model=ModelRead, status_code=status.HTTP_201_CREATED)
 def create_model(
-    body: ModelCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    body: ModelCreate, session: SessionDep, settings: SettingsDep, user: Editor
 ) -> ModelRead:
     """Register a model folder, checkpoint or hub id for a source taxonomy."""
-    return ModelRead.model_validate(service.create_model(session, settings, body, user.name))
+    return ModelRead.model_validate(service.create_model(session, settings, body, user))
 
 
 @router.get("/evaluations", response_model=EvaluationList)
@@ -69,12 +69,12 @@ def get_model(model_id: Id, session: SessionDep) -> ModelRead:
 
 
 @router.patch("/{model_id}", response_model=ModelRead)
-def update_model(model_id: Id, body: ModelUpdate, session: SessionDep) -> ModelRead:
+def update_model(model_id: Id, body: ModelUpdate, session: SessionDep, user: Editor) -> ModelRead:
     """Rename a model or replace its metadata."""
-    return ModelRead.model_validate(service.update_model(session, model_id, body))
+    return ModelRead.model_validate(service.update_model(session, model_id, body, user))
 
 
 @router.delete("/{model_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_model(model_id: Id, session: SessionDep) -> None:
+def delete_model(model_id: Id, session: SessionDep, user: Admin) -> None:
     """Remove a model from the registry (its files stay)."""
-    service.delete_model(session, model_id)
+    service.delete_model(session, model_id, user)

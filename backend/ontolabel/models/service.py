@@ -12,7 +12,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from ontolabel.core.audit import add_audit_event
 from ontolabel.core.config import Settings
+from ontolabel.core.users import User
 from ontolabel.domain.taxonomy import VOID_ID
 from ontolabel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ontolabel.models import repository
@@ -104,7 +106,9 @@ def _ensure_name_free(session: Session, name: str) -> None:
         raise Conflict(f"a model named {name!r} already exists; choose another name", field="name")
 
 
-def create_model(session: Session, settings: Settings, body: ModelCreate, user: str) -> ModelRecord:
+def create_model(
+    session: Session, settings: Settings, body: ModelCreate, user: User
+) -> ModelRecord:
     path = validate_path(settings, body.kind, body.path)
     _check_classes(session, body.taxonomy_id, body.kind, path)
     _ensure_name_free(session, body.name)
@@ -114,11 +118,19 @@ def create_model(session: Session, settings: Settings, body: ModelCreate, user: 
         kind=body.kind,
         path=path,
         details=body.details,
-        created_by=user,
+        created_by=user.name,
     )
     session.add(record)
     session.flush()
+    _audit(session, user, "create", record)
     return record
+
+
+def _audit(session: Session, user: User, action: str, record: ModelRecord) -> None:
+    detail = {"name": record.name, "kind": record.kind, "path": record.path}
+    add_audit_event(
+        session, user=user, action=action, entity="model", entity_id=record.id, detail=detail
+    )
 
 
 def get_model(session: Session, model_id: int) -> ModelRecord:
@@ -139,7 +151,7 @@ def list_models(
     return repository.list_models(session, taxonomy_id=taxonomy_id, offset=offset, limit=limit)
 
 
-def update_model(session: Session, model_id: int, body: ModelUpdate) -> ModelRecord:
+def update_model(session: Session, model_id: int, body: ModelUpdate, user: User) -> ModelRecord:
     record = _require(session, model_id)
     if body.name is not None and body.name != record.name:
         _ensure_name_free(session, body.name)
@@ -147,11 +159,14 @@ def update_model(session: Session, model_id: int, body: ModelUpdate) -> ModelRec
     if body.details is not None:
         record.details = body.details
     session.flush()
+    _audit(session, user, "update", record)
     return record
 
 
-def delete_model(session: Session, model_id: int) -> None:
-    session.delete(_require(session, model_id))
+def delete_model(session: Session, model_id: int, user: User) -> None:
+    record = _require(session, model_id)
+    _audit(session, user, "delete", record)
+    session.delete(record)
     session.flush()
 
 

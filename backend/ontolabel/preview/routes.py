@@ -7,13 +7,13 @@ import base64
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from ontolabel.api.deps import SessionDep, SettingsDep
+from ontolabel.api.deps import READ, SessionDep, SettingsDep
 from ontolabel.core.schemas import Id
 from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.preview import service
 from ontolabel.preview.schemas import PreviewLayer, PreviewRead, PreviewRequest
 
-router = APIRouter(tags=["previews"])
+router = APIRouter(tags=["previews"], dependencies=READ)
 
 
 def _data_url(png: bytes) -> str:

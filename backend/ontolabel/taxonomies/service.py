@@ -20,6 +20,8 @@ from ontolabel.core.schemas import read_record
 from ontolabel.core.uploads import FileFormat
 from ontolabel.core.users import User
 from ontolabel.core.writes import start_write
+from ontolabel.domain.formats.cityscapes import read_labels_py, write_labels_py
+from ontolabel.domain.formats.mseg import UNIVERSAL, looks_like_master, read_mseg_master
 from ontolabel.domain.formats.native import dump_taxonomy, load_taxonomy
 from ontolabel.domain.formats.reference import read_labels_csv, write_labels_csv
 from ontolabel.domain.taxonomy import (
@@ -231,10 +233,22 @@ def set_archived(
 
 
 def parse_taxonomy(text: str, *, fmt: FileFormat, filename: str, name: str | None) -> Taxonomy:
-    """A taxonomy from a labels.csv (named ``name`` or after the file) or native YAML."""
+    """A taxonomy from a labels.csv, a Cityscapes-style labels.py, an MSeg master TSV (its
+    universal column), each named ``name`` or after the file, or native YAML."""
+    named = (name or filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip()
     if fmt == "csv":
-        stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        return read_labels_csv(text, name=(name or stem).strip(), source=filename)
+        return read_labels_csv(text, name=named, source=filename)
+    if fmt == "py":
+        return read_labels_py(text, name=named, source=filename)
+    if fmt == "tsv":
+        if not looks_like_master(text):
+            raise InvalidInput(
+                f"{filename} is a pairwise TSV (a mapping, no universal column): import it "
+                "as a mapping",
+                file=filename,
+                field="file",
+            )
+        return read_mseg_master(text, name=(name or UNIVERSAL).strip(), source=filename).universal
     taxonomy = load_taxonomy(text, source=filename)
     if name and name.strip() != taxonomy.name:
         taxonomy = dataclasses.replace(taxonomy, name=name.strip())
@@ -256,12 +270,20 @@ def import_taxonomy(
 
 
 def export_taxonomy(session: Session, taxonomy_id: int, fmt: FileFormat) -> Exported:
+    """The taxonomy as a labels.csv, a labels.py or native YAML (an MSeg master TSV, which
+    needs the mappings onto it, is ``mappings.mseg.export_master``)."""
     record = _require(session, taxonomy_id)
     taxonomy = domain_taxonomy(session, record)
     if fmt == "csv":
         return Exported(
             write_labels_csv(taxonomy), f"{safe_filename(record.name)}.labels.csv", "text/csv"
         )
+    if fmt == "py":
+        return Exported(
+            write_labels_py(taxonomy), f"{safe_filename(record.name)}_labels.py", "text/x-python"
+        )
+    if fmt == "tsv":
+        raise InvalidInput("export a master TSV through the mappings onto it", field="format")
     return Exported(
         dump_taxonomy(taxonomy), f"{safe_filename(record.name)}.taxonomy.yaml", "application/yaml"
     )

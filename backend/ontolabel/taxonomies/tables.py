@@ -1,8 +1,10 @@
-"""SQL tables of the taxonomies domain (migrations: 0001_ontology, 0008_taxonomy_file_columns)."""
+"""SQL tables of the taxonomies domain (migrations: 0001_ontology, 0008_taxonomy_file_columns,
+0010t_taxonomy_changes)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -78,3 +80,36 @@ class TaxonomyClassRecord(Base):
     file_cells: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
     taxonomy: Mapped[TaxonomyRecord] = relationship(back_populates="classes", lazy="raise")
+
+
+class TaxonomyChangeRecord(Base):
+    """A rename, merge or split applied to a taxonomy (migration 0010t_taxonomy_changes).
+
+    It keeps the classes before and after, and each mapping revision it was applied on and
+    made, so a revert restores exactly what was there: a split cannot be undone by a merge
+    when the parts' cells differ, so the prior state is stored rather than recomputed.
+    """
+
+    __tablename__ = "taxonomy_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    taxonomy_id: Mapped[int] = mapped_column(ForeignKey("taxonomies.id"), index=True)
+    op: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The request as given (op, classes, names, split parts)."""
+    classes_before: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    classes_after: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    version_before: Mapped[int] = mapped_column(Integer)
+    version_after: Mapped[int] = mapped_column(Integer)
+    mappings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``[{"mapping_id", "name", "side", "before", "after"}]``: revision numbers."""
+    carried_verification_ids: Mapped[list[int]] = mapped_column(JSON)
+    """Decisions a rename copied onto the new revisions; a revert deletes them."""
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """What the dry run counted when the change was applied."""
+    message: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reverted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reverted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revert_revisions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)

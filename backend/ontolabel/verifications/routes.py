@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ontolabel.api.deps import CurrentUser, SessionDep
+from ontolabel.api.deps import READ, Editor, SessionDep
 from ontolabel.core.schemas import Id, Offset
 from ontolabel.verifications import service
 from ontolabel.verifications.schemas import (
@@ -16,12 +16,12 @@ from ontolabel.verifications.schemas import (
     VerificationRead,
 )
 
-router = APIRouter(prefix="/api/verifications", tags=["verifications"])
+router = APIRouter(prefix="/api/verifications", tags=["verifications"], dependencies=READ)
 
 
 @router.post("", response_model=VerificationRead, status_code=201)
 def record_verification(
-    spec: VerificationCreate, session: SessionDep, user: CurrentUser
+    spec: VerificationCreate, session: SessionDep, user: Editor
 ) -> VerificationRead:
     """Record a decision on a mapping cell, with evidence frames and a note."""
     return VerificationRead.model_validate(service.record(session, spec, user))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ontolabel.core.audit import add_audit_event
 from ontolabel.core.users import User
 from ontolabel.datasets.tables import Frame, SampleSet
 from ontolabel.domain.mapping import Mapping, MappingRow
@@ -107,6 +108,20 @@ def record(session: Session, spec: VerificationCreate, user: User) -> Verificati
     )
     session.add(verification)
     session.flush()
+    add_audit_event(
+        session,
+        user=user,
+        action="create",
+        entity="verification",
+        entity_id=verification.id,
+        detail={
+            "mapping_id": spec.mapping_id,
+            "revision": number,
+            "source_id": spec.source_id,
+            "extra_label": label,
+            "decision": spec.decision,
+        },
+    )
     return verification
 
 

@@ -4,15 +4,32 @@ import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
 
-export const USER_KEY = "ontolabel.user";
+// The browser signs in with a session cookie (HttpOnly, set by POST /api/auth/login); a
+// write must also echo the readable CSRF cookie in X-CSRF-Token, which a page of another
+// origin cannot read. In the server's local mode neither is needed and both are ignored.
+export const CSRF_COOKIE = "ontolabel_csrf";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Dispatched on `window` when the API answers 401: the sign-in ended (or never began). */
+export const SIGNED_OUT_EVENT = "ontolabel:signed-out";
 
-export const api = createClient<paths>({ baseUrl: "" });
+export function csrfToken(): string | null {
+  const found = document.cookie.split("; ").find((c) => c.startsWith(`${CSRF_COOKIE}=`));
+  return found ? decodeURIComponent(found.slice(CSRF_COOKIE.length + 1)) : null;
+}
+
+export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin" });
 
 api.use({
   onRequest({ request }) {
-    const user = localStorage.getItem(USER_KEY);
-    if (user) request.headers.set("X-Ontolabel-User", user);
+    const csrf = csrfToken();
+    if (csrf && !SAFE_METHODS.has(request.method)) request.headers.set("X-CSRF-Token", csrf);
     return request;
+  },
+  onResponse({ request, response }) {
+    if (response.status === 401 && !new URL(request.url).pathname.startsWith("/api/auth/")) {
+      window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+    }
+    return response;
   },
 });
 

@@ -4,6 +4,86 @@
  */
 
 export interface paths {
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit Events
+         * @description Every recorded write, newest first; filter by actor, entity kind and action.
+         */
+        get: operations["list_audit_events_api_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description Sign in with a password: sets the session cookie and the readable CSRF cookie.
+         */
+        post: operations["login_api_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End the browser's session (if any) and clear its cookies.
+         */
+        post: operations["logout_api_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Who this request acts as; the CSRF token to send on writes when signed in by cookie.
+         */
+        get: operations["me_api_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets": {
         parameters: {
             query?: never;
@@ -488,6 +568,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mappings/compose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compose Mappings
+         * @description Chain e→s and s→t into e→t: a preview, or with `name` a new mapping (201).
+         */
+        post: operations["compose_mappings_api_mappings_compose_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mappings/import": {
         parameters: {
             query?: never;
@@ -581,9 +681,29 @@ export interface paths {
         };
         /**
          * Export Mapping
-         * @description Download the head (or `revision`) as a reference CSV or native YAML.
+         * @description Download the head (or `revision`) as a reference CSV, native YAML or MSeg pairwise TSV.
          */
         get: operations["export_mapping_api_mappings__mapping_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mappings/{mapping_id}/inverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inverse Mapping
+         * @description Per extra label, the source classes it may become (head, or `revision`).
+         */
+        get: operations["inverse_mapping_api_mappings__mapping_id__inverse_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -892,6 +1012,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/taxonomies/{taxonomy_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Changes
+         * @description The changes applied to this taxonomy, newest first.
+         */
+        get: operations["list_changes_api_taxonomies__taxonomy_id__changes_get"];
+        put?: never;
+        /**
+         * Change Taxonomy
+         * @description Rename, merge or split classes; `dry_run=true` counts what it touches, storing nothing.
+         */
+        post: operations["change_taxonomy_api_taxonomies__taxonomy_id__changes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/taxonomies/{taxonomy_id}/changes/{change_id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revert Change
+         * @description Restore the classes, mappings and decisions as they were before the change.
+         */
+        post: operations["revert_change_api_taxonomies__taxonomy_id__changes__change_id__revert_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/taxonomies/{taxonomy_id}/export": {
         parameters: {
             query?: never;
@@ -901,7 +1065,8 @@ export interface paths {
         };
         /**
          * Export Taxonomy
-         * @description Download as a reference labels.csv or native YAML.
+         * @description Download as a labels.csv, native YAML, a labels.py, or an MSeg master TSV (with a
+         *     column per mapping onto this taxonomy).
          */
         get: operations["export_taxonomy_api_taxonomies__taxonomy_id__export_get"];
         put?: never;
@@ -930,6 +1095,94 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tokens
+         * @description The caller's own tokens, newest first (prefixes only).
+         */
+        get: operations["list_tokens_api_tokens_get"];
+        put?: never;
+        /**
+         * Create Token
+         * @description A new token of the caller's own; the response is the only time it is shown.
+         */
+        post: operations["create_token_api_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Token
+         * @description Revoke a token: one's own, or anyone's for an admin; refused from the next request.
+         */
+        delete: operations["revoke_token_api_tokens__token_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Users
+         * @description Every account by name.
+         */
+        get: operations["list_users_api_users_get"];
+        put?: never;
+        /**
+         * Create User
+         * @description Add an account; give it a password to sign in from the browser.
+         */
+        post: operations["create_user_api_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update User
+         * @description Change a role, disable or enable an account, or set its password.
+         */
+        patch: operations["update_user_api_users__user_id__patch"];
         trace?: never;
     };
     "/api/verifications": {
@@ -980,6 +1233,137 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ApiTokenCreate
+         * @example {
+         *       "name": "laptop"
+         *     }
+         */
+        ApiTokenCreate: {
+            /**
+             * Name
+             * @description What the token is for, to tell it apart.
+             * @default
+             */
+            name?: string;
+        };
+        /**
+         * ApiTokenCreated
+         * @description The new token, shown this once: only its hash is kept.
+         * @example {
+         *       "created_at": "2026-12-01T09:30:00Z",
+         *       "id": 5,
+         *       "name": "laptop",
+         *       "prefix": "olt_Xk3v9Q",
+         *       "token": "olt_Xk3v9Q…(43 characters in all after olt_)",
+         *       "user_id": 2
+         *     }
+         */
+        ApiTokenCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /**
+             * Token
+             * @description Send as `Authorization: Bearer <token>`; shown only now.
+             */
+            token: string;
+            /** User Id */
+            user_id: number;
+        };
+        /** ApiTokenList */
+        ApiTokenList: {
+            /** Items */
+            items: components["schemas"]["ApiTokenRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * ApiTokenRead
+         * @description A token as listed: its prefix, never the token.
+         * @example {
+         *       "created_at": "2026-12-01T09:30:00Z",
+         *       "id": 5,
+         *       "name": "laptop",
+         *       "prefix": "olt_Xk3v9Q",
+         *       "user_id": 2
+         *     }
+         */
+        ApiTokenRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** User Id */
+            user_id: number;
+        };
+        /** AuditEventList */
+        AuditEventList: {
+            /** Items */
+            items: components["schemas"]["AuditEventRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * AuditEventRead
+         * @example {
+         *       "action": "update",
+         *       "actor": "rita",
+         *       "at": "2026-12-01T09:30:00Z",
+         *       "detail": {
+         *         "based_on": 6,
+         *         "message": "road → drivable",
+         *         "revision": 7
+         *       },
+         *       "entity": "mapping",
+         *       "entity_id": 3,
+         *       "id": 41
+         *     }
+         */
+        AuditEventRead: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Entity */
+            entity: string;
+            /** Entity Id */
+            entity_id: number | null;
+            /** Id */
+            id: number;
+        };
         /**
          * AugmentOverrides
          * @description Any subset of the augmentation, e.g. one dataset's crop scales (as the paper's
@@ -1145,16 +1529,16 @@ export interface components {
         Body_import_mapping_api_mappings_import_post: {
             /**
              * Extra Taxonomy
-             * @description Required for CSV.
+             * @description Required for CSV; for a master TSV, its column.
              */
             extra_taxonomy?: string | null;
             /**
              * File
-             * @description A reference master_labels_*.csv or native YAML.
+             * @description A reference master_labels_*.csv, a native YAML, or an MSeg TSV (pairwise; or master, with extra_taxonomy naming its column).
              */
             file: string;
             /** Format */
-            format?: ("csv" | "yaml") | null;
+            format?: ("csv" | "yaml" | "tsv") | null;
             /**
              * Message
              * @default
@@ -1175,7 +1559,7 @@ export interface components {
         Body_import_taxonomy_api_taxonomies_import_post: {
             /**
              * File
-             * @description A reference labels.csv or a native YAML.
+             * @description A reference labels.csv, a native YAML, a Cityscapes-style labels.py (parsed, never run) or an MSeg master TSV (its universal column).
              */
             file: string;
             /** Format */
@@ -1267,6 +1651,20 @@ export interface components {
             items: components["schemas"]["DatasetRead"][];
             /** Total */
             total: number;
+        };
+        /** DatasetPixels */
+        DatasetPixels: {
+            /** Dataset Id */
+            dataset_id: number;
+            /**
+             * Frames
+             * @description Frames containing a touched class (summed per class).
+             */
+            frames: number;
+            /** Name */
+            name: string;
+            /** Pixels */
+            pixels: number;
         };
         /**
          * DatasetRead
@@ -1889,6 +2287,44 @@ export interface components {
             width: number | null;
         };
         /**
+         * IdentityRead
+         * @description Who the request acts as, and how it proved it.
+         * @example {
+         *       "auth": "accounts",
+         *       "csrf_token": "mE4b…",
+         *       "name": "rita",
+         *       "role": "editor",
+         *       "via": "cookie"
+         *     }
+         * @example {
+         *       "auth": "local",
+         *       "name": "local",
+         *       "role": "admin",
+         *       "via": "local"
+         *     }
+         */
+        IdentityRead: {
+            /**
+             * Auth
+             * @description The server's mode: local (no sign-in) or accounts.
+             * @enum {string}
+             */
+            auth: "local" | "accounts";
+            /**
+             * Csrf Token
+             * @description Send as `X-CSRF-Token` on writes (cookie sign-ins only).
+             */
+            csrf_token?: string | null;
+            /** Name */
+            name: string;
+            role: components["schemas"]["Role"];
+            /**
+             * Via
+             * @enum {string}
+             */
+            via: "local" | "token" | "cookie";
+        };
+        /**
          * IndexJobCreate
          * @description A job of kind ``index``. Walk a dataset's tree and index its frames and class histograms.
          * @example {
@@ -2053,6 +2489,28 @@ export interface components {
             pixels: number;
         };
         /**
+         * LabelViewRead
+         * @description One extra label read the other way: ``allowed(e)``, the source classes it may become.
+         */
+        LabelViewRead: {
+            /** Label */
+            label: string;
+            /** Source Ids */
+            source_ids: number[];
+            /** Source Names */
+            source_names: string[];
+            /**
+             * Unmapped
+             * @description No row names it: its pixels become 255 (lint error).
+             */
+            unmapped: boolean;
+            /**
+             * Void
+             * @description The void row names it: it may also become 255.
+             */
+            void: boolean;
+        };
+        /**
          * LintReport
          * @example {
          *       "findings": [
@@ -2073,6 +2531,98 @@ export interface components {
              * @description The revision linted; null for a draft.
              */
             revision: number | null;
+        };
+        /**
+         * MappingCompose
+         * @description Chain ``first`` (e→s) and ``second`` (s→t) into e→t; with ``name``, save it.
+         * @example {
+         *       "first": {
+         *         "mapping_id": 3,
+         *         "revision": 2
+         *       },
+         *       "message": "composed for the first training round",
+         *       "name": "idd-to-mapillary-via-cityscapes",
+         *       "second": {
+         *         "mapping_id": 7
+         *       }
+         *     }
+         */
+        MappingCompose: {
+            /** @description e→s: an extra taxonomy onto s. */
+            first: components["schemas"]["RevisionRef"];
+            /**
+             * Message
+             * @description Default: which revisions were composed.
+             * @default
+             */
+            message?: string;
+            /**
+             * Name
+             * @description Save as a new mapping; omit to preview.
+             */
+            name?: string | null;
+            /** @description s→t: whose extra taxonomy is the first's source. */
+            second: components["schemas"]["RevisionRef"];
+        };
+        /**
+         * MappingComposition
+         * @description The composed rows; ``mapping`` is the saved mapping when a name was given.
+         * @example {
+         *       "extra_taxonomy": "idd",
+         *       "findings": [],
+         *       "first": {
+         *         "mapping_id": 3,
+         *         "revision": 2
+         *       },
+         *       "rows": [
+         *         {
+         *           "extra_labels": [
+         *             "road",
+         *             "rover",
+         *             "bridge"
+         *           ],
+         *           "source_id": 0,
+         *           "source_name": "road"
+         *         },
+         *         {
+         *           "extra_labels": [
+         *             "building",
+         *             "unlabeled"
+         *           ],
+         *           "source_id": 2,
+         *           "source_name": "building"
+         *         },
+         *         {
+         *           "extra_labels": [
+         *             "others",
+         *             "unlabeled"
+         *           ],
+         *           "source_id": 255,
+         *           "source_name": "void"
+         *         }
+         *       ],
+         *       "second": {
+         *         "mapping_id": 7,
+         *         "revision": 1
+         *       },
+         *       "source_taxonomy": "mapillary-63"
+         *     }
+         */
+        MappingComposition: {
+            /** Extra Taxonomy */
+            extra_taxonomy: string;
+            /**
+             * Findings
+             * @description Lint of the composed rows.
+             */
+            findings: components["schemas"]["FindingRead"][];
+            first: components["schemas"]["RevisionRef"];
+            mapping: components["schemas"]["MappingDetailRead"] | null;
+            /** Rows */
+            rows: components["schemas"]["MappingRowSchema"][];
+            second: components["schemas"]["RevisionRef"];
+            /** Source Taxonomy */
+            source_taxonomy: string;
         };
         /**
          * MappingConflict
@@ -2269,6 +2819,38 @@ export interface components {
             /** Source Taxonomy */
             source_taxonomy: string;
         };
+        /**
+         * MappingInverse
+         * @description A revision per extra label, in the extra taxonomy's order (labels it lacks after).
+         * @example {
+         *       "items": [
+         *         {
+         *           "label": "unlabeled",
+         *           "source_ids": [
+         *             2
+         *           ],
+         *           "source_names": [
+         *             "building"
+         *           ],
+         *           "unmapped": false,
+         *           "void": true
+         *         }
+         *       ],
+         *       "mapping_id": 1,
+         *       "revision": 4,
+         *       "total": 1
+         *     }
+         */
+        MappingInverse: {
+            /** Items */
+            items: components["schemas"]["LabelViewRead"][];
+            /** Mapping Id */
+            mapping_id: number;
+            /** Revision */
+            revision: number;
+            /** Total */
+            total: number;
+        };
         /** MappingList */
         MappingList: {
             /** Items */
@@ -2464,6 +3046,28 @@ export interface components {
             /** Number */
             number: number;
         };
+        /** MappingRevisions */
+        MappingRevisions: {
+            /**
+             * After
+             * @description The revision it made.
+             */
+            after: number;
+            /**
+             * Before
+             * @description The head revision the change was applied on.
+             */
+            before: number;
+            /** Mapping Id */
+            mapping_id: number;
+            /** Name */
+            name: string;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "extra" | "source" | "both";
+        };
         /**
          * MappingRowSchema
          * @description One source class and the extra labels it may appear under (`source_id` 255 = void).
@@ -2540,6 +3144,72 @@ export interface components {
             message?: string;
             /** Rows */
             rows: components["schemas"]["MappingRowSchema"][];
+        };
+        /** MappingTouched */
+        MappingTouched: {
+            /**
+             * Cells
+             * @description Cells rewritten or moved to another row.
+             */
+            cells: number;
+            /** Head Revision */
+            head_revision: number;
+            /** Mapping Id */
+            mapping_id: number;
+            /** Name */
+            name: string;
+            /**
+             * Rows
+             * @description Source ids whose row changes.
+             */
+            rows: number[];
+            /**
+             * Side
+             * @description `extra`: its cells name this taxonomy's classes; `source`: its rows are them; `both`: it maps the taxonomy onto itself.
+             * @enum {string}
+             */
+            side: "extra" | "source" | "both";
+        };
+        /**
+         * MergeChange
+         * @description Make several classes one (`into`: one of them, or a new name).
+         * @example {
+         *       "classes": [
+         *         "car",
+         *         "van"
+         *       ],
+         *       "into": "car",
+         *       "op": "merge"
+         *     }
+         */
+        MergeChange: {
+            /**
+             * Base Revisions
+             * @description Mapping id → the head revision you previewed; 409 if one moved since. Default: the heads at the time of the request.
+             */
+            base_revisions?: {
+                [key: string]: number;
+            } | null;
+            /** Classes */
+            classes: string[];
+            /** Into */
+            into: string;
+            /**
+             * Message
+             * @description Why; recorded on each new mapping revision.
+             * @default
+             */
+            message?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "merge";
+            /**
+             * Version
+             * @description The taxonomy version you read; 409 if it moved since.
+             */
+            version?: number | null;
         };
         /**
          * ModelCreate
@@ -2647,6 +3317,13 @@ export interface components {
              * @description A save_pretrained folder or .pth/.safetensors file under an allowed root.
              */
             path?: string | null;
+        };
+        /** ModelTouched */
+        ModelTouched: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
         /**
          * ModelUpdate
@@ -3135,6 +3812,54 @@ export interface components {
             tta?: components["schemas"]["TTASettings"];
         };
         /**
+         * RenameChange
+         * @description Give a class (every class of that name) a new name.
+         * @example {
+         *       "class": "car",
+         *       "new_name": "vehicle",
+         *       "op": "rename"
+         *     }
+         */
+        RenameChange: {
+            /**
+             * Base Revisions
+             * @description Mapping id → the head revision you previewed; 409 if one moved since. Default: the heads at the time of the request.
+             */
+            base_revisions?: {
+                [key: string]: number;
+            } | null;
+            /** Class */
+            class: string;
+            /**
+             * Message
+             * @description Why; recorded on each new mapping revision.
+             * @default
+             */
+            message?: string;
+            /** New Name */
+            new_name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "rename";
+            /**
+             * Version
+             * @description The taxonomy version you read; 409 if it moved since.
+             */
+            version?: number | null;
+        };
+        /** RevisionRef */
+        RevisionRef: {
+            /** Mapping Id */
+            mapping_id: number;
+            /**
+             * Revision
+             * @description Default: the head.
+             */
+            revision?: number | null;
+        };
+        /**
          * RevisionVerification
          * @example {
          *       "items": [
@@ -3171,6 +3896,12 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * Role
+         * @description What a user may do; each role includes the ones before it.
+         * @enum {string}
+         */
+        Role: "viewer" | "editor" | "admin";
         /** RowVerification */
         RowVerification: {
             /**
@@ -3291,6 +4022,88 @@ export interface components {
             split?: string | null;
         };
         /**
+         * SessionCreate
+         * @description Sign in (the browser): sets the session and CSRF cookies.
+         * @example {
+         *       "name": "rita",
+         *       "password": "…"
+         *     }
+         */
+        SessionCreate: {
+            /** Name */
+            name: string;
+            /** Password */
+            password: string;
+        };
+        /**
+         * SplitChange
+         * @description Make one class several; `cells` says which parts take its mapping cells.
+         * @example {
+         *       "cells": "copy",
+         *       "class": "vehicle",
+         *       "into": [
+         *         {
+         *           "name": "car"
+         *         },
+         *         {
+         *           "id": 40,
+         *           "name": "truck"
+         *         }
+         *       ],
+         *       "op": "split"
+         *     }
+         */
+        SplitChange: {
+            /**
+             * Base Revisions
+             * @description Mapping id → the head revision you previewed; 409 if one moved since. Default: the heads at the time of the request.
+             */
+            base_revisions?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Cells
+             * @description `copy`: every part gets the class's cells; `first`: only the first part does, the others start empty (lint lists them for you to fill).
+             * @default copy
+             * @enum {string}
+             */
+            cells?: "copy" | "first";
+            /** Class */
+            class: string;
+            /** Into */
+            into: components["schemas"]["SplitPartSchema"][];
+            /**
+             * Message
+             * @description Why; recorded on each new mapping revision.
+             * @default
+             */
+            message?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "split";
+            /**
+             * Version
+             * @description The taxonomy version you read; 409 if it moved since.
+             */
+            version?: number | null;
+        };
+        /** SplitPartSchema */
+        SplitPartSchema: {
+            /** Color */
+            color?: string | null;
+            /**
+             * Id
+             * @description Default: the split class's id for the first part, the next free id after.
+             */
+            id?: number | null;
+            /** Name */
+            name: string;
+            /** Train Id */
+            train_id?: number | null;
+        };
+        /**
          * StudentModel
          * @description What to train: a preset built from its config, or weights to start from.
          */
@@ -3361,6 +4174,237 @@ export interface components {
              * @default 512
              */
             tile?: number;
+        };
+        /** TaxonomyChangeList */
+        TaxonomyChangeList: {
+            /** Items */
+            items: components["schemas"]["TaxonomyChangeRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * TaxonomyChangePreview
+         * @description What applying the change does; a dry run returns this and stores nothing.
+         * @example {
+         *       "cells": 2,
+         *       "classes": [
+         *         {
+         *           "id": 26,
+         *           "name": "car"
+         *         },
+         *         {
+         *           "id": 29,
+         *           "name": "car"
+         *         }
+         *       ],
+         *       "datasets": [
+         *         {
+         *           "dataset_id": 1,
+         *           "frames": 2975,
+         *           "name": "cityscapes",
+         *           "pixels": 123456789
+         *         }
+         *       ],
+         *       "label_frames": 2975,
+         *       "label_pixels": 123456789,
+         *       "mappings": [
+         *         {
+         *           "cells": 2,
+         *           "head_revision": 4,
+         *           "mapping_id": 5,
+         *           "name": "cityscapes__cityscapes-19",
+         *           "rows": [
+         *             13
+         *           ],
+         *           "side": "extra"
+         *         }
+         *       ],
+         *       "models": [],
+         *       "op": "merge",
+         *       "taxonomy_id": 2,
+         *       "touched_ids": [
+         *         26,
+         *         29
+         *       ],
+         *       "verifications_carried": 0,
+         *       "verifications_reset": 1,
+         *       "version": 3
+         *     }
+         */
+        TaxonomyChangePreview: {
+            /** Cells */
+            cells: number;
+            /**
+             * Classes
+             * @description The classes after the change.
+             */
+            classes: components["schemas"]["TaxonomyClassSchema"][];
+            /** Datasets */
+            datasets: components["schemas"]["DatasetPixels"][];
+            /** Label Frames */
+            label_frames: number;
+            /** Label Pixels */
+            label_pixels: number;
+            /** Mappings */
+            mappings: components["schemas"]["MappingTouched"][];
+            /**
+             * Models
+             * @description Models registered for this taxonomy: a merge or split changes the classes their heads were trained for.
+             */
+            models: components["schemas"]["ModelTouched"][];
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "rename" | "merge" | "split";
+            /** Taxonomy Id */
+            taxonomy_id: number;
+            /**
+             * Touched Ids
+             * @description Class ids (before) the change touches.
+             */
+            touched_ids: number[];
+            /**
+             * Verifications Carried
+             * @description Decisions a rename copies onto the new revisions.
+             */
+            verifications_carried: number;
+            /**
+             * Verifications Reset
+             * @description Decisions on rows the change edits that no longer hold there (a merge or split changes what the cell means).
+             */
+            verifications_reset: number;
+            /**
+             * Version
+             * @description The taxonomy version it was computed on.
+             */
+            version: number;
+        };
+        /**
+         * TaxonomyChangeRead
+         * @description An applied change: what it was, the revisions it made, and whether it was reverted.
+         * @example {
+         *       "author": "alice",
+         *       "created_at": "2026-01-01T12:00:00Z",
+         *       "id": 1,
+         *       "mappings": [
+         *         {
+         *           "after": 5,
+         *           "before": 4,
+         *           "mapping_id": 5,
+         *           "name": "cityscapes__cityscapes-19",
+         *           "side": "extra"
+         *         }
+         *       ],
+         *       "message": "taxonomy 'cityscapes': merge 'car', 'caravan' into 'car'",
+         *       "op": "merge",
+         *       "report": {
+         *         "cells": 2,
+         *         "classes": [
+         *           {
+         *             "id": 26,
+         *             "name": "car"
+         *           },
+         *           {
+         *             "id": 29,
+         *             "name": "car"
+         *           }
+         *         ],
+         *         "datasets": [
+         *           {
+         *             "dataset_id": 1,
+         *             "frames": 2975,
+         *             "name": "cityscapes",
+         *             "pixels": 123456789
+         *           }
+         *         ],
+         *         "label_frames": 2975,
+         *         "label_pixels": 123456789,
+         *         "mappings": [
+         *           {
+         *             "cells": 2,
+         *             "head_revision": 4,
+         *             "mapping_id": 5,
+         *             "name": "cityscapes__cityscapes-19",
+         *             "rows": [
+         *               13
+         *             ],
+         *             "side": "extra"
+         *           }
+         *         ],
+         *         "models": [],
+         *         "op": "merge",
+         *         "taxonomy_id": 2,
+         *         "touched_ids": [
+         *           26,
+         *           29
+         *         ],
+         *         "verifications_carried": 0,
+         *         "verifications_reset": 1,
+         *         "version": 3
+         *       },
+         *       "spec": {
+         *         "classes": [
+         *           "car",
+         *           "caravan"
+         *         ],
+         *         "into": "car",
+         *         "op": "merge"
+         *       },
+         *       "taxonomy_id": 2,
+         *       "version_after": 4,
+         *       "version_before": 3
+         *     }
+         */
+        TaxonomyChangeRead: {
+            /** Author */
+            author: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Mappings */
+            mappings: components["schemas"]["MappingRevisions"][];
+            /** Message */
+            message: string;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "rename" | "merge" | "split";
+            report: components["schemas"]["TaxonomyChangePreview"];
+            /** Revert Revisions */
+            revert_revisions: components["schemas"]["MappingRevisions"][] | null;
+            /** Reverted At */
+            reverted_at: string | null;
+            /** Reverted By */
+            reverted_by: string | null;
+            /** Spec */
+            spec: {
+                [key: string]: unknown;
+            };
+            /** Taxonomy Id */
+            taxonomy_id: number;
+            /** Version After */
+            version_after: number;
+            /** Version Before */
+            version_before: number;
+        };
+        /**
+         * TaxonomyChangeRevert
+         * @example {
+         *       "message": "undo the car/van merge"
+         *     }
+         */
+        TaxonomyChangeRevert: {
+            /**
+             * Message
+             * @description Default: "revert taxonomy change n".
+             */
+            message?: string | null;
         };
         /**
          * TaxonomyClassSchema
@@ -3963,6 +5007,74 @@ export interface components {
             reason: string;
         };
         /**
+         * UserCreate
+         * @description A new account; without a password it signs in with API tokens only.
+         * @example {
+         *       "name": "rita",
+         *       "password": "…",
+         *       "role": "editor"
+         *     }
+         */
+        UserCreate: {
+            /** Name */
+            name: string;
+            /** Password */
+            password?: string | null;
+            /** @default viewer */
+            role?: components["schemas"]["Role"];
+        };
+        /** UserList */
+        UserList: {
+            /** Items */
+            items: components["schemas"]["UserRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * UserRead
+         * @example {
+         *       "active": true,
+         *       "created_at": "2026-12-01T09:30:00Z",
+         *       "has_password": true,
+         *       "id": 2,
+         *       "name": "rita",
+         *       "role": "editor"
+         *     }
+         */
+        UserRead: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Has Password */
+            has_password: boolean;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * UserUpdate
+         * @description Change a role, disable or enable, set a password; absent fields stay.
+         * @example {
+         *       "role": "admin"
+         *     }
+         * @example {
+         *       "active": false
+         *     }
+         */
+        UserUpdate: {
+            /** Active */
+            active?: boolean | null;
+            /** Password */
+            password?: string | null;
+            role?: components["schemas"]["Role"] | null;
+        };
+        /**
          * ValData
          * @description A validation set: a registered dataset's split or two folders (source ids).
          */
@@ -4138,6 +5250,166 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_audit_events_api_audit_get: {
+        parameters: {
+            query?: {
+                actor?: string | null;
+                entity?: string | null;
+                action?: string | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    login_api_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityRead"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    logout_api_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    me_api_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityRead"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
     list_datasets_api_datasets_get: {
         parameters: {
             query?: {
@@ -5439,6 +6711,75 @@ export interface operations {
             };
         };
     };
+    compose_mappings_api_mappings_compose_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MappingCompose"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingComposition"];
+                };
+            };
+            /** @description Saved as a new mapping. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingComposition"];
+                };
+            };
+            /** @description No such mapping or revision. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description A mapping with this name exists. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Invalid input; `field`, `file`, `line` say where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
     import_mapping_api_mappings_import_post: {
         parameters: {
             query?: never;
@@ -5704,7 +7045,7 @@ export interface operations {
     export_mapping_api_mappings__mapping_id__export_get: {
         parameters: {
             query?: {
-                format?: "csv" | "yaml";
+                format?: "csv" | "yaml" | "tsv";
                 revision?: number | null;
             };
             header?: never;
@@ -5723,6 +7064,58 @@ export interface operations {
                 content: {
                     "application/yaml": unknown;
                     "text/csv": unknown;
+                    "text/tab-separated-values": unknown;
+                };
+            };
+            /** @description No such mapping or revision. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Invalid input; `field`, `file`, `line` say where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    inverse_mapping_api_mappings__mapping_id__inverse_get: {
+        parameters: {
+            query?: {
+                revision?: number | null;
+            };
+            header?: never;
+            path: {
+                mapping_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingInverse"];
                 };
             };
             /** @description No such mapping or revision. */
@@ -6664,10 +8057,198 @@ export interface operations {
             };
         };
     };
+    list_changes_api_taxonomies__taxonomy_id__changes_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                taxonomy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxonomyChangeList"];
+                };
+            };
+            /** @description No taxonomy with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Invalid input; `field`, `file`, `line` say where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    change_taxonomy_api_taxonomies__taxonomy_id__changes_post: {
+        parameters: {
+            query?: {
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                taxonomy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameChange"] | components["schemas"]["MergeChange"] | components["schemas"]["SplitChange"];
+            };
+        };
+        responses: {
+            /** @description Dry run: what it would do. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxonomyChangePreview"];
+                };
+            };
+            /** @description Applied. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxonomyChangeRead"];
+                };
+            };
+            /** @description No taxonomy with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Stale taxonomy version or mapping revision. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Invalid input; `field`, `file`, `line` say where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    revert_change_api_taxonomies__taxonomy_id__changes__change_id__revert_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taxonomy_id: number;
+                change_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TaxonomyChangeRevert"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxonomyChangeRead"];
+                };
+            };
+            /** @description No taxonomy with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Already reverted, or edited since. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Invalid input; `field`, `file`, `line` say where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
     export_taxonomy_api_taxonomies__taxonomy_id__export_get: {
         parameters: {
             query?: {
-                format?: "csv" | "yaml";
+                format?: "csv" | "yaml" | "tsv" | "py";
             };
             header?: never;
             path: {
@@ -6685,6 +8266,8 @@ export interface operations {
                 content: {
                     "application/yaml": unknown;
                     "text/csv": unknown;
+                    "text/tab-separated-values": unknown;
+                    "text/x-python": unknown;
                 };
             };
             /** @description No taxonomy with this id. */
@@ -6746,6 +8329,251 @@ export interface operations {
                 };
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_tokens_api_tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenList"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    create_token_api_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenCreated"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    revoke_token_api_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_users_api_users_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    create_user_api_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    update_user_api_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;

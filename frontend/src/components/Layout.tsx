@@ -1,7 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useState } from "preact/hooks";
-import { USER_KEY } from "../api/client";
-import { CommitInput } from "./CommitInput";
+import type { Identity } from "../lib/session";
 
 const NAV = [
   ["taxonomies", "Taxonomies"],
@@ -13,9 +11,14 @@ const NAV = [
   ["training", "Training"],
 ] as const;
 
-/** Sidebar navigation and the signed-in user name sent as `X-Ontolabel-User`. */
-export function Layout(props: { section: string; children: ComponentChildren }) {
-  const [user, setUser] = useState(localStorage.getItem(USER_KEY) ?? "local");
+/** Sidebar navigation, who is signed in, and signing out (accounts mode). */
+export function Layout(props: {
+  section: string;
+  identity: Identity;
+  onSignOut: () => void;
+  children: ComponentChildren;
+}) {
+  const { identity } = props;
   return (
     <div class="shell">
       <nav class="sidebar">
@@ -28,18 +31,15 @@ export function Layout(props: { section: string; children: ComponentChildren }) 
           </a>
         ))}
         <div class="sidebar-foot">
-          <label class="muted small">
-            User
-            <CommitInput
-              class="input small"
-              value={user}
-              onCommit={(text) => {
-                const v = text.trim() || "local";
-                localStorage.setItem(USER_KEY, v);
-                setUser(v);
-              }}
-            />
-          </label>
+          <div class="muted small signed-in" aria-label="Signed in as">
+            <strong>{identity.name}</strong> · {identity.role}
+            {identity.auth === "local" && " (local, no sign-in)"}
+          </div>
+          {identity.via === "cookie" && (
+            <button class="btn small" onClick={props.onSignOut}>
+              Sign out
+            </button>
+          )}
           <a class="muted small" href="/docs" target="_blank" rel="noreferrer">
             API docs
           </a>

@@ -4,7 +4,8 @@
 names them by one *provenance* digest; ``run_chunk`` labels the frames whose existing
 output was not made by that provenance (a rerun with an edited mapping, another model or
 other settings relabels instead of keeping labels the manifest would misdescribe);
-``finish`` writes ``manifest.json`` with each frame's provenance.
+``finish`` writes ``manifest.json`` with each frame's provenance. A rerun after a mapping
+edit keeps the frames that hold no label whose allowed set changed (``carry_over``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from typing import Any
 import numpy as np
 from ontolabel.core.paths import resolve_job_folder
 from ontolabel.domain.constraint import allowed_table
+from ontolabel.domain.staleness import constraint_rows
 from ontolabel.errors import InvalidInput
 from ontolabel.jobs.kinds import JobContext, JobKind, Plan, register
+from ontolabel.jobs.label_folders import PROVENANCE_DIR, STATE_DIR, rows_path
 from ontolabel.jobs.params import InlineMapping, PseudoLabelOptions, PseudoLabelParams, TTASettings
 
+from ontolabel_worker.kinds.carry_over import Keepable, carry_over, keepable_frames
 from ontolabel_worker.kinds.model_cache import cached_model
 from ontolabel_worker.kinds.resolve import (
     PinnedMapping,
@@ -37,10 +41,9 @@ from ontolabel_worker.kinds.resolve import (
 from ontolabel_worker.ml import writer
 from ontolabel_worker.ml.constrain import ConstraintOptions, DeviceTable
 from ontolabel_worker.ml.data import FramePair
-from ontolabel_worker.ml.pipeline import STATE_DIR, LabelOptions, label_frames
+from ontolabel_worker.ml.pipeline import LabelOptions, label_frames
 
 JSON = dict[str, Any]
-PROVENANCE_DIR = Path(STATE_DIR) / "provenance"
 
 
 class PseudoLabelChunk(Resolved):
@@ -53,6 +56,8 @@ class PseudoLabelChunk(Resolved):
     priors: bool
     output_dir: str
     provenance: str
+    keep: dict[str, Keepable] = {}
+    """Frame key → the older provenances whose outputs of it equal this run's."""
 
 
 def provenance(
@@ -97,12 +102,15 @@ def plan(ctx: JobContext, params: PseudoLabelParams) -> Plan[PseudoLabelChunk]:
     if not pairs:
         raise InvalidInput("no image/label pairs found (paired by path without extension)")
     digest, description = provenance(pinned, model, params)
+    rows = constraint_rows(pinned.mapping, pinned.extra, pinned.source, priors=params.priors)
     out = output_dir(ctx, params)
     writer.write_json(out / PROVENANCE_DIR / f"{digest}.json", description)
+    writer.write_json(rows_path(out, digest), rows.to_json())
     ctx.log(
         f"{len(pairs)} frame(s) with mapping {pinned.description} and model {model.description}"
         f"{'' if params.priors else ', without priors'}; provenance {digest}"
     )
+    keep = keepable_frames(ctx, params, pinned, out, (digest, description), rows, pairs)
     size = params.options.chunk_frames
     chunks = [
         PseudoLabelChunk(
@@ -115,6 +123,7 @@ def plan(ctx: JobContext, params: PseudoLabelParams) -> Plan[PseudoLabelChunk]:
             priors=params.priors,
             output_dir=str(out),
             provenance=digest,
+            keep={p.key: keep[p.key] for p in pairs[i : i + size] if p.key in keep},
         )
         for i in range(0, len(pairs), size)
     ]
@@ -134,6 +143,14 @@ def label_options(options: PseudoLabelOptions, priors: bool) -> LabelOptions:
 
 
 def run_chunk(ctx: JobContext, chunk: PseudoLabelChunk) -> None:
+    options = label_options(chunk.options, chunk.priors)
+    out = Path(chunk.output_dir)
+    kept = carry_over(out, chunk.frames, chunk.keep, options, chunk.provenance)
+    if kept:
+        ctx.advance(len(kept))
+    todo = [f for f in chunk.frames if f.key not in kept]
+    if not todo:  # a chunk whose frames all keep their outputs needs no model
+        return
     pinned = PinnedMapping.from_inline(chunk.mapping)
     device = device_name(chunk.options.device)
     model = cached_model(chunk.model.spec(), pinned.source_names, device)
@@ -142,11 +159,11 @@ def run_chunk(ctx: JobContext, chunk: PseudoLabelChunk) -> None:
     )
     reports = label_frames(
         model,
-        chunk.frames,
+        todo,
         table,
         tta_config(chunk.tta),
-        label_options(chunk.options, chunk.priors),
-        Path(chunk.output_dir),
+        options,
+        out,
         on_done=ctx.advance,
         is_cancelled=ctx.is_cancelled,
         label_colors=pinned.extra_colors,
@@ -177,6 +194,7 @@ def finish(ctx: JobContext, params: PseudoLabelParams) -> JSON:
     current = [f for f in frames.values() if f.get("provenance") == digest]
     summary = _summary(current, len(errors), len(frames) - len(current))
     used = {str(f.get("provenance")) for f in frames.values()} | {digest}
+    used |= {str(f["carried_from"]) for f in frames.values() if "carried_from" in f}
     manifest = {
         "job_id": ctx.job_id,
         "kind": "pseudo_label",
@@ -204,6 +222,8 @@ def _summary(current: list[JSON], errors: int, older: int) -> JSON:
         "labelled": len(current),
         "errors": errors,
         "other_provenance": older,
+        # outputs an older provenance's run wrote, kept since this one's would be the same
+        "carried_over": sum("carried_from" in f for f in current),
         "mean_changed_by_priors": round(float(np.mean(changed)), 6) if changed else None,
         "mean_ignored": round(float(np.mean(ignored)), 6) if ignored else None,
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from ontolabel.jobs.label_folders import STATE_DIR
 
 from ontolabel_worker.ml import writer
 from ontolabel_worker.ml.constrain import (
@@ -27,8 +28,6 @@ from ontolabel_worker.ml.data import FramePair, LoadedFrame, batch_by_size, load
 from ontolabel_worker.ml.models import SegmentationModel
 from ontolabel_worker.ml.tta import TTAConfig, predict
 
-STATE_DIR = ".ontolabel"
-"""Per-frame reports (under the job's output folder), gathered into the manifest."""
 PREDICTION_DIR = "_prediction"
 SOFT_DIR = "_soft"
 

@@ -1,0 +1,1 @@
+"""Accounts: users with a role, their API tokens and browser sessions (docs/api.md)."""
