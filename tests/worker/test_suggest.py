@@ -101,6 +101,34 @@ def test_suggest_cli_finds_the_planted_cells(demo: Path, cli_home: Path, tmp_pat
     assert "add (" in table.output and "sky" in table.output and "frames to review" in table.output
 
 
+def test_an_unreadable_frame_is_reported_and_the_others_counted(
+    demo: Path, cli_home: Path, tmp_path: Path
+) -> None:
+    # given four coarse frames, one of whose images is not an image
+    coarse = demo / "demo-coarse"
+    keys = sorted(p.relative_to(coarse / "labels") for p in (coarse / "labels").rglob("*.png"))[:4]
+    for key in keys:
+        for part in ("images", "labels"):
+            (tmp_path / part / key).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(coarse / part / key, tmp_path / part / key)
+    (tmp_path / "images" / keys[0]).write_bytes(b"not a png")
+    extra = tmp_path / "labels.csv"
+    extra.write_text(write_labels_csv(COARSE))
+    mapping = _planted_csv(tmp_path / "planted.csv")
+    # when `ontolabel suggest` runs on them
+    result = CliRunner().invoke(
+        cli,
+        [
+            "suggest", "--model", str(demo / "teacher"), "--images", str(tmp_path / "images"),
+            "--labels", str(tmp_path / "labels"), "--extra", str(extra), "--mapping",
+            str(mapping), "--device", "cpu",
+        ],
+    )  # fmt: skip
+    # then the job succeeds on the three others and says one frame failed
+    assert result.exit_code == 0, result.output
+    assert "3 frame(s), 1 error(s)" in result.output
+
+
 def _job(client: TestClient, params: dict[str, Any]) -> dict[str, Any]:
     created = client.post("/api/jobs", json=params)
     assert created.status_code == 201, created.text
@@ -153,7 +181,8 @@ def test_suggest_job_over_a_dataset_finds_the_planted_cells_and_reuses_previews(
     # then its outputs hold the same lists, the planted cells at the top
     outputs = job["outputs"]
     _assert_planted_cells_found(outputs)
-    assert outputs["frames"] == FRAMES and outputs["mapping"]["revision"] == 1
+    assert outputs["frames"] == FRAMES and outputs["errors"] == 0
+    assert outputs["mapping"]["revision"] == 1
     # the frames the lists name link to the frame view by id
     named = outputs["conflicts"]["frames"][0]["frame"]
     frame = client.get(f"/api/frames/{outputs['frame_ids'][named]}").json()

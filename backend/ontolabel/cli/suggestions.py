@@ -95,7 +95,10 @@ def suggest(
         lists = {key: outputs[key] for key in ("add", "remove", "conflicts")}
         click.echo(json.dumps(lists, indent=1))
         return
-    click.echo(f"{outputs['frames']} frame(s); score: 0..1, best first")
+    click.echo(
+        f"{outputs['frames']} frame(s), {outputs['errors']} error(s) (ontolabel jobs show "
+        f"{job.id}); score: 0..1, best first"
+    )
     _table("add (the teacher predicts the class, the row lacks the label)", outputs["add"])
     _table("remove (the teacher almost never predicts the class)", outputs["remove"])
     _table("conflicts (mean teacher mass outside the allowed set)", outputs["conflicts"]["cells"])

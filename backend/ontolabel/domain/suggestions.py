@@ -49,10 +49,10 @@ class FrameCounts:
     ``overruled`` the teacher's mass outside the allowed set summed over those."""
 
     name: str
-    predicted: npt.NDArray[np.int64]
-    confidence: npt.NDArray[np.float64]
-    labelled: npt.NDArray[np.int64]
-    overruled: npt.NDArray[np.float64]
+    predicted: npt.NDArray[np.int32]
+    confidence: npt.NDArray[np.float32]
+    labelled: npt.NDArray[np.int32]
+    overruled: npt.NDArray[np.float32]
 
 
 def _rows(label: npt.NDArray[np.integer], num_rows: int) -> npt.NDArray[np.intp]:
@@ -121,12 +121,14 @@ def count_frame(
     labelled = np.bincount(cell, minlength=cells)
     overruled = np.bincount(cell, weights=outside, minlength=cells)
     shape = (num_rows + 1, num_classes)
+    # kept per frame for every frame of a job: 32 bits halve that memory (sums are exact in
+    # float64 before the cast; a frame's counts fit an int32)
     return FrameCounts(
         name=name,
-        predicted=predicted.reshape(shape),
-        confidence=confidence.reshape(shape),
-        labelled=labelled.reshape(shape),
-        overruled=overruled.reshape(shape),
+        predicted=predicted.reshape(shape).astype(np.int32),
+        confidence=confidence.reshape(shape).astype(np.float32),
+        labelled=labelled.reshape(shape).astype(np.int32),
+        overruled=overruled.reshape(shape).astype(np.float32),
     )
 
 
@@ -136,13 +138,13 @@ class Cooccurrence:
     store (``to_arrays``) and its finish merges (``merge``)."""
 
     frames: list[str] = field(default_factory=list)
-    predicted: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0, 0), np.int64))
-    confidence: npt.NDArray[np.float64] = field(
-        default_factory=lambda: np.zeros((0, 0, 0), np.float64)
+    predicted: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0, 0), np.int32))
+    confidence: npt.NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros((0, 0, 0), np.float32)
     )
-    labelled: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0, 0), np.int64))
-    overruled: npt.NDArray[np.float64] = field(
-        default_factory=lambda: np.zeros((0, 0, 0), np.float64)
+    labelled: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 0, 0), np.int32))
+    overruled: npt.NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros((0, 0, 0), np.float32)
     )
 
     _ARRAYS = ("predicted", "confidence", "labelled", "overruled")
@@ -285,7 +287,7 @@ def rank(
     allowed = labels.sum(np.vstack([table.table, np.zeros((1, table.num_classes), bool)])) > 0
     per_frame = labels.sum(co.predicted)  # [F, L, C]
     predicted = per_frame.sum(axis=0)  # [L, C]
-    confidence = labels.sum(co.confidence.sum(axis=0))
+    confidence = labels.sum(co.confidence.sum(axis=0, dtype=np.float64))
     pixels = predicted.sum(axis=1)  # [L]
     judged = pixels >= max(1, settings.min_pixels)
     share = np.divide(
@@ -326,7 +328,7 @@ def rank(
         key=lambda s: -s.score,
     )
     frame_labelled = co.labelled.sum(axis=(1, 2))
-    frame_overruled = co.overruled.sum(axis=(1, 2))
+    frame_overruled = co.overruled.sum(axis=(1, 2), dtype=np.float64)
     frame_score = np.divide(
         frame_overruled,
         frame_labelled,
@@ -352,7 +354,11 @@ def heatmap(
     allowed = labels.sum(np.vstack([table.table, np.zeros((1, table.num_classes), bool)])) > 0
     predicted = labels.sum(co.predicted.sum(axis=0)) if co.frames else np.zeros(allowed.shape)
     labelled = labels.sum(co.labelled.sum(axis=0)) if co.frames else np.zeros(allowed.shape)
-    overruled = labels.sum(co.overruled.sum(axis=0)) if co.frames else np.zeros(allowed.shape)
+    overruled = (
+        labels.sum(co.overruled.sum(axis=0, dtype=np.float64))
+        if co.frames
+        else np.zeros(allowed.shape)
+    )
     conflict = [
         [round(float(o / n), 6) if n > 0 else None for o, n in zip(orow, nrow, strict=True)]
         for orow, nrow in zip(overruled, labelled, strict=True)

@@ -164,8 +164,12 @@ def run_chunk(ctx: JobContext, chunk: SuggestChunk) -> None:
         ctx.advance()
         if ctx.is_cancelled():
             return
-    cached = np.asarray(teacher.from_cache)
-    writer.write_npz(path, **_arrays(Cooccurrence.of(counted), table), from_cache=cached)
+    writer.write_npz(
+        path,
+        **_arrays(Cooccurrence.of(counted), table),
+        from_cache=np.asarray(teacher.from_cache),
+        errors=np.asarray(len(chunk.frames) - len(counted)),
+    )
 
 
 def _arrays(co: Cooccurrence, table: AllowedTable) -> dict[str, np.ndarray]:
@@ -185,13 +189,14 @@ def finish(ctx: JobContext, params: SuggestParams) -> JSON:
     """Merge the chunks in order, rank, and write ``suggestions.json``."""
     pinned = resolve_mapping(ctx, params.mapping)
     table = allowed_table(pinned.mapping, pinned.extra, pinned.source)
-    parts, from_cache = [], 0
+    parts, from_cache, errors = [], 0, 0
     for path in sorted(
         ctx.output_dir.glob("cooccurrence-*.npz"), key=lambda p: int(p.stem.split("-")[1])
     ):
         with np.load(path) as arrays:
             parts.append(Cooccurrence.from_arrays(arrays))
             from_cache += int(arrays["from_cache"])
+            errors += int(arrays["errors"])
     co = Cooccurrence.merge(parts)
     extra_names = {c.id: c.name for c in pinned.extra.classes}
     suggestions = rank(co, table, extra_names, pinned.source_names, _settings(params.options))
@@ -201,6 +206,7 @@ def finish(ctx: JobContext, params: SuggestParams) -> JSON:
         "matrix": heatmap(co, table, extra_names, pinned.source_names),
         "mapping": pinned.description,
         "frames": len(co.frames),
+        "errors": errors,
         "from_preview_cache": from_cache,
         "frame_ids": _frame_ids(ctx, params, ranked),
         "suggestions": str(ctx.output_dir / "suggestions.json"),
