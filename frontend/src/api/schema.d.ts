@@ -263,6 +263,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/{dataset_id}/stale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stale Frames
+         * @description How many frames of a pseudo-label folder a rerun with this revision relabels.
+         */
+        get: operations["stale_frames_api_datasets__dataset_id__stale_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{dataset_id}/summary": {
         parameters: {
             query?: never;
@@ -4104,6 +4124,93 @@ export interface components {
             train_id?: number | null;
         };
         /**
+         * StaleProvenance
+         * @description The frames of a pseudo-label folder made under one provenance.
+         */
+        StaleProvenance: {
+            /**
+             * Changed Labels
+             * @description Extra label ids whose allowed set differs from the revision asked about; None when every frame is stale (other settings, or no rows kept).
+             */
+            changed_labels: number[] | null;
+            /** Frames */
+            frames: number;
+            /**
+             * Mapping
+             * @description The mapping the provenance names.
+             */
+            mapping: {
+                [key: string]: unknown;
+            };
+            /** Provenance */
+            provenance: string;
+            /** Stale */
+            stale: number;
+        };
+        /**
+         * StaleRead
+         * @description How many frames of a ``pseudo_label`` folder a rerun with a revision relabels.
+         * @example {
+         *       "dataset_id": 2,
+         *       "errors": 0,
+         *       "folder": "/data/outputs/14",
+         *       "frames": 140000,
+         *       "kept": 137790,
+         *       "mapping_id": 3,
+         *       "message": "2210 frames stale",
+         *       "provenances": [
+         *         {
+         *           "changed_labels": [
+         *             17
+         *           ],
+         *           "frames": 140000,
+         *           "mapping": {
+         *             "mapping_id": 3,
+         *             "revision": 5
+         *           },
+         *           "provenance": "3f2a9c0d1b7e4a55",
+         *           "stale": 2210
+         *         }
+         *       ],
+         *       "revision": 6,
+         *       "stale": 2210
+         *     }
+         */
+        StaleRead: {
+            /** Dataset Id */
+            dataset_id: number;
+            /**
+             * Errors
+             * @description Frames whose last attempt failed (stale too).
+             */
+            errors: number;
+            /** Folder */
+            folder: string;
+            /**
+             * Frames
+             * @description Frames the folder's manifest lists (errors included).
+             */
+            frames: number;
+            /**
+             * Kept
+             * @description Frames whose outputs a rerun keeps.
+             */
+            kept: number;
+            /** Mapping Id */
+            mapping_id: number;
+            /** Message */
+            message: string;
+            /** Provenances */
+            provenances: components["schemas"]["StaleProvenance"][];
+            /** Revision */
+            revision: number;
+            /**
+             * Stale
+             * @description Frames a rerun with this revision relabels.
+             */
+            stale: number;
+        };
+        /**
          * StudentModel
          * @description What to train: a preset built from its config, or weights to start from.
          */
@@ -4132,6 +4239,147 @@ export interface components {
              * @description Build this architecture (random weights unless `init`).
              */
             preset?: ("segformer-nano" | "segformer-tiny" | "segformer-b0" | "mask2former-swin-tiny") | null;
+        };
+        /**
+         * SuggestJobCreate
+         * @description A job of kind ``suggest``. Suggest mapping cells to add and remove, and score conflicts, from the teacher's own
+         *     (unconstrained) predictions on extra frames. Frames whose teacher probabilities a
+         *     ``preview`` job cached for this model are read from that cache instead of re-run.
+         * @example {
+         *       "kind": "suggest",
+         *       "params": {
+         *         "dataset_id": 2,
+         *         "mapping": {
+         *           "mapping_id": 3
+         *         },
+         *         "model": {
+         *           "id": 1
+         *         }
+         *       }
+         *     }
+         */
+        SuggestJobCreate: {
+            /**
+             * @description The job kind. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "suggest";
+            /** @description The parameters of a suggest job. */
+            params: components["schemas"]["SuggestParams"];
+        };
+        /**
+         * SuggestOptions
+         * @description How ``suggest`` ranks cells (``domain.suggestions``); defaults written there once.
+         */
+        SuggestOptions: {
+            /**
+             * Add Min Share
+             * @description Suggest an absent cell once this share of the label's pixels is predicted.
+             * @default 0.1
+             */
+            add_min_share?: number;
+            /**
+             * Evidence Frames
+             * @default 10
+             */
+            evidence_frames?: number;
+            /**
+             * Max Items
+             * @default 50
+             */
+            max_items?: number;
+            /**
+             * Min Pixels
+             * @description Labels with fewer pixels are not judged.
+             * @default 100
+             */
+            min_pixels?: number;
+            /**
+             * Remove Max Share
+             * @description Suggest removing an allowed cell predicted on less than this share.
+             * @default 0.02
+             */
+            remove_max_share?: number;
+        };
+        /**
+         * SuggestParams
+         * @description Suggest mapping cells to add and remove, and score conflicts, from the teacher's own
+         *     (unconstrained) predictions on extra frames. Frames whose teacher probabilities a
+         *     ``preview`` job cached for this model are read from that cache instead of re-run.
+         * @example {
+         *       "dataset_id": 2,
+         *       "mapping": {
+         *         "mapping_id": 3
+         *       },
+         *       "model": {
+         *         "id": 1
+         *       }
+         *     }
+         */
+        SuggestParams: {
+            /**
+             * Chunk Frames
+             * @description Frames per chunk task.
+             * @default 16
+             */
+            chunk_frames?: number;
+            /** Dataset Id */
+            dataset_id?: number | null;
+            /** Device */
+            device?: string | null;
+            /**
+             * Frame Ids
+             * @description Only these frames of the dataset.
+             */
+            frame_ids?: number[] | null;
+            /** Images Dir */
+            images_dir?: string | null;
+            /** Labels Dir */
+            labels_dir?: string | null;
+            mapping: components["schemas"]["MappingRef"];
+            model: components["schemas"]["ModelRef"];
+            /**
+             * Model Key
+             * @description Preview cache folder to read (default: the model's, as preview uses).
+             */
+            model_key?: string | null;
+            /**
+             * @default {
+             *       "add_min_share": 0.1,
+             *       "evidence_frames": 10,
+             *       "max_items": 50,
+             *       "min_pixels": 100,
+             *       "remove_max_share": 0.02
+             *     }
+             */
+            options?: components["schemas"]["SuggestOptions"];
+            /**
+             * Reuse Previews
+             * @description Read probabilities a preview job cached for this model.
+             * @default true
+             */
+            reuse_previews?: boolean;
+            /**
+             * Sample Set Id
+             * @description With dataset_id: that sample set's frames.
+             */
+            sample_set_id?: number | null;
+            /**
+             * @default {
+             *       "flip": false,
+             *       "precision": "bf16",
+             *       "scales": [
+             *         1
+             *       ],
+             *       "tile": 512
+             *     }
+             */
+            tta?: components["schemas"]["TTASettings"];
+            /**
+             * Void Threshold
+             * @default 0.5
+             */
+            void_threshold?: number;
         };
         /**
          * TTASettings
@@ -5881,6 +6129,51 @@ export interface operations {
             };
         };
     };
+    stale_frames_api_datasets__dataset_id__stale_get: {
+        parameters: {
+            query: {
+                /** @description A pseudo_label job's output folder. */
+                folder: string;
+                mapping_id: number;
+                revision?: number | null;
+            };
+            header?: never;
+            path: {
+                dataset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaleRead"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
     summary_api_datasets__dataset_id__summary_get: {
         parameters: {
             query?: never;
@@ -6370,7 +6663,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["IndexJobCreate"] | components["schemas"]["PreviewJobCreate"] | components["schemas"]["PseudoLabelJobCreate"] | components["schemas"]["EvaluateJobCreate"] | components["schemas"]["TrainJobCreate"];
+                "application/json": components["schemas"]["IndexJobCreate"] | components["schemas"]["PreviewJobCreate"] | components["schemas"]["PseudoLabelJobCreate"] | components["schemas"]["EvaluateJobCreate"] | components["schemas"]["TrainJobCreate"] | components["schemas"]["SuggestJobCreate"];
             };
         };
         responses: {
