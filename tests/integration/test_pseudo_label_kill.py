@@ -19,6 +19,7 @@ import pytest
 from conftest import _truncate_all
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
+from ontolabel.core.users import User
 from ontolabel.datasets import service as dataset_service
 from ontolabel.datasets.schemas import DatasetCreate
 from ontolabel.datasets.tables import Frame
@@ -93,7 +94,7 @@ def _install_extra_dataset(settings: Settings) -> DemoInputs:
         source = load_domain_taxonomy(session, source_record.id)
         assert source is not None
         names = [c.name for c in source.classes if c.id != VOID_ID]
-        teacher = _tiny_segformer(settings.home / "models" / "teacher", names)
+        teacher = _tiny_segformer(settings.outputs / "models" / "teacher", names)
         model = create_model(
             session,
             settings,
@@ -103,7 +104,7 @@ def _install_extra_dataset(settings: Settings) -> DemoInputs:
                 kind="hf_dir",
                 path=str(teacher),
             ),
-            "test",
+            User(name="test"),
         )
         model_id = model.id
         label_paths = session.scalars(

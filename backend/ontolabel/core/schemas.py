@@ -77,6 +77,16 @@ Cell = Annotated[
 ``CELL_MAX_CHARS``."""
 
 
+class Body(BaseModel):
+    """Base of every request body: unknown keys are refused, and JSON values must have the
+    declared type, as the OpenAPI schema says (``0`` is no ``false``, ``"5"`` no ``5``).
+
+    Strict mode takes no enum or tuple from JSON: bodies use ``Literal`` and lists.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 def read_record(schema: type[Read], record: object, **values: Any) -> Read:
     """``schema`` filled from ``record``'s attributes of the same names, then ``values``.
 

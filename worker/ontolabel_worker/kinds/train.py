@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ontolabel.core.db import session_scope
+from ontolabel.core.users import User
 from ontolabel.errors import InvalidInput
 from ontolabel.jobs.kinds import JobContext, JobKind, Plan, register
 from ontolabel.jobs.train_params import TrainParams
@@ -133,7 +134,7 @@ def _registered(ctx: JobContext, params: TrainParams, model_dir: Path) -> int:
             path=str(model_dir),
             details={"trained_by_job": ctx.job_id},
         )
-        return create_model(session, ctx.settings, body, "ontolabel").id
+        return create_model(session, ctx.settings, body, User(name="ontolabel")).id
 
 
 TRAIN = register(
