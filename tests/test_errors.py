@@ -143,3 +143,10 @@ def test_body_values_must_have_their_json_type(
 ) -> None:
     body = {"name": "typed", "kind": "source", "classes": [cls]}
     assert _error(client.post("/api/taxonomies", json=body), 422)["field"] == field
+
+
+def test_enumerated_and_patterned_parameters_are_in_the_schema(client: TestClient) -> None:
+    # a job status outside the schema's enum, a model key with a space
+    assert _error(client.get("/api/jobs", params={"status": "nope"}), 422)["field"] == "status"
+    preview = client.post("/api/previews/a%20b/1", json={"mapping_id": 1})
+    assert _error(preview, 422)["field"] == "model_key"
