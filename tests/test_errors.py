@@ -110,3 +110,43 @@ def test_openapi_declares_the_error_body_on_every_operation(tmp_path: Path) -> N
     assert missing == [] and framework == []
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert "errors" in spec["components"]["schemas"]["ErrorRead"]["properties"]
+
+
+def test_wrong_method_lists_every_method_of_the_path(client: TestClient) -> None:
+    # Starlette would name only the first route that matched (GET)
+    response = client.delete("/api/taxonomies")
+    _error(response, 405)
+    assert response.headers["allow"] == "GET, POST"
+
+
+def test_a_literal_path_is_no_id_for_its_neighbour(client: TestClient) -> None:
+    # given /api/taxonomies/import (POST) beside /api/taxonomies/{taxonomy_id} (GET, PUT)
+    response = client.put("/api/taxonomies/import", json={})
+    # then PUT there is a wrong method, not an invalid id
+    body = _error(response, 405)
+    assert response.headers["allow"] == "POST"
+    assert body["detail"] == "PUT is not allowed on /api/taxonomies/import; use POST"
+    # while a word where only an id can go is still an invalid id
+    assert _error(client.get("/api/taxonomies/abc"), 422)["field"] == "taxonomy_id"
+
+
+@pytest.mark.parametrize(
+    ("cls", "field"),
+    [
+        ({"id": 1, "name": "road", "ignore": 0}, "classes[0].ignore"),
+        ({"id": "1", "name": "road"}, "classes[0].id"),
+        ({"id": 1, "name": "road", "file_cells": [None, None]}, "classes[0].file_cells"),
+    ],
+)
+def test_body_values_must_have_their_json_type(
+    client: TestClient, cls: dict[str, Any], field: str
+) -> None:
+    body = {"name": "typed", "kind": "source", "classes": [cls]}
+    assert _error(client.post("/api/taxonomies", json=body), 422)["field"] == field
+
+
+def test_enumerated_and_patterned_parameters_are_in_the_schema(client: TestClient) -> None:
+    # a job status outside the schema's enum, a model key with a space
+    assert _error(client.get("/api/jobs", params={"status": "nope"}), 422)["field"] == "status"
+    preview = client.post("/api/previews/a%20b/1", json={"mapping_id": 1})
+    assert _error(preview, 422)["field"] == "model_key"

@@ -49,9 +49,10 @@ def _populate(client: TestClient, settings: Settings, factory: sessionmaker[Sess
     _ok(client.post("/api/verifications", json={
         "mapping_id": mapping["id"], "source_id": 0, "extra_label": "e0", "decision": "confirmed",
     }))  # fmt: skip
+    teacher = _hf_folder(settings.allowed_data_roots[0] / "teacher", ["src0", "src1", "src2"])
     model = _ok(client.post("/api/models", json={
         "name": "teacher", "kind": "hf_dir", "taxonomy_id": mapping["source_taxonomy_id"],
-        "path": str(_hf_folder(settings.home / "models" / "teacher", ["src0", "src1", "src2"])),
+        "path": str(teacher),
     }))  # fmt: skip
     with session_scope(factory) as session:
         evaluation = record_evaluation(session, EvaluationRecord(

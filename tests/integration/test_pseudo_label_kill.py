@@ -94,7 +94,7 @@ def _install_extra_dataset(settings: Settings) -> DemoInputs:
         source = load_domain_taxonomy(session, source_record.id)
         assert source is not None
         names = [c.name for c in source.classes if c.id != VOID_ID]
-        teacher = _tiny_segformer(settings.home / "models" / "teacher", names)
+        teacher = _tiny_segformer(settings.outputs / "models" / "teacher", names)
         model = create_model(
             session,
             settings,

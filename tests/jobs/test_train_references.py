@@ -21,6 +21,7 @@ from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.domain.formats.native import dump_taxonomy
 from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.errors import InvalidInput
 from ontolabel.jobs import repository as job_repository
 from ontolabel.jobs import service as job_service
 from ontolabel.jobs.params import InlineMapping, MappingRef, ModelRef, PseudoLabelParams
@@ -69,7 +70,9 @@ class World:
             ),
         )
         with session_scope(self.factory) as session:
-            job_id = job_service.create_job(session, self.settings, params, "t").id
+            job_id = job_service.create_job(
+                session, self.settings, params, "t", local_models=True
+            ).id
             if succeeded:
                 outputs = {"output_dir": str(self.settings.outputs / str(job_id))}
                 job_repository.finalize_job(session, job_id, "succeeded", outputs=outputs)
@@ -202,7 +205,7 @@ def test_a_stored_mappings_source_must_be_the_students_taxonomy(world: World) ->
         mapping=MappingRef(mapping_id=created.json()["id"]),
     )
     with session_scope(world.factory) as session:
-        job_id = job_service.create_job(session, world.settings, params, "t").id
+        job_id = job_service.create_job(session, world.settings, params, "t", local_models=True).id
         job_repository.finalize_job(session, job_id, "succeeded", outputs={"output_dir": "/x"})
     # when a train job on "tiny" names it, then it is refused naming the mapping's source
     response = world.train(data=[{"pseudo_label_job": job_id}])
@@ -220,15 +223,24 @@ def test_start_weights_of_other_classes_need_a_new_head(world: World) -> None:
     keep = {"init_head": False}
     response = world.train(data=data, model={"init": {"id": foreign}, **keep})
     _refused(response, "params.model.init.id", "'grass-model'", "'other'", "init_head")
-    response = world.train(data=data, model={"init": {"path": str(folder)}, **keep})
-    _refused(response, "params.model.init.path", "id2label", "init_head")
     _no_train_job(world.client)
+    # and so is a local folder the operator names (the API names models by id only)
+    local = TrainParams(
+        taxonomy_id=world.tiny,
+        data=data,
+        model={"init": {"path": str(folder)}, **keep},  # type: ignore[arg-type]
+        steps=10,
+    )
+    with session_scope(world.factory) as session, pytest.raises(InvalidInput) as refused:
+        job_service.create_job(session, world.settings, local, "t", local_models=True)
+    assert refused.value.extra["field"] == "params.model.init.path"
+    assert "id2label" in refused.value.message and "init_head" in refused.value.message
     # and with a new head they are accepted
     with session_scope(world.factory) as session:
         for init in ({"id": foreign}, {"path": str(folder)}):
             model = {"init": init, "init_head": True}
             params = TrainParams(taxonomy_id=world.tiny, data=data, model=model, steps=10)  # type: ignore[arg-type]
-            job_service.create_job(session, world.settings, params, "t")
+            job_service.create_job(session, world.settings, params, "t", local_models=True)
 
 
 def test_a_taken_name_and_a_folder_outside_the_roots_are_refused(

@@ -33,7 +33,7 @@ def _register(client: TestClient, **body: Any) -> Any:
 def test_register_read_rename_delete(client: TestClient, settings: Settings) -> None:
     # given a source taxonomy and a model folder naming its classes in order
     taxonomy_id = _source(client, ["road", "car"])
-    folder = _hf_folder(settings.home / "models" / "t", ["road", "car"])
+    folder = _hf_folder(settings.allowed_data_roots[0] / "models" / "t", ["road", "car"])
     # when it is registered
     created = _register(client, taxonomy_id=taxonomy_id, path=str(folder))
     # then it is listed, readable, renamable and deletable
@@ -50,7 +50,7 @@ def test_register_read_rename_delete(client: TestClient, settings: Settings) -> 
 
 def test_class_mismatch_is_refused_with_differences(client: TestClient, settings: Settings) -> None:
     taxonomy_id = _source(client, ["road", "car", "sky"])
-    folder = _hf_folder(settings.home / "m", ["road", "truck"])
+    folder = _hf_folder(settings.allowed_data_roots[0] / "m", ["road", "truck"])
     response = _register(client, taxonomy_id=taxonomy_id, path=str(folder))
     assert response.status_code == 422
     body = response.json()
@@ -58,13 +58,14 @@ def test_class_mismatch_is_refused_with_differences(client: TestClient, settings
     assert "the model has 2 classes, the taxonomy 3" in body["detail"]
 
 
-def test_paths_outside_the_allowed_roots_are_forbidden(
+def test_paths_outside_the_allowed_roots_are_refused(
     client: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
     taxonomy_id = _source(client, ["road"])
     folder = _hf_folder(tmp_path / "elsewhere", ["road"])
     response = _register(client, taxonomy_id=taxonomy_id, path=str(folder))
-    assert response.status_code == 403
+    assert response.status_code == 422
+    assert response.json()["field"] == "path"
     assert "ONTOLABEL_DATA_ROOTS" in response.json()["detail"]
 
 

@@ -43,7 +43,7 @@ def _world(
             "classes": [{"id": i, "name": n} for i, n in enumerate(SOURCE)],
         },
     ).json()
-    folder = settings.home / "models" / "t"
+    folder = settings.outputs / "models" / "t"
     folder.mkdir(parents=True)
     id2label = {str(c.id): c.name for c in TAXONOMY.classes}
     (folder / "config.json").write_text(

@@ -31,7 +31,7 @@ def test_pseudo_label_and_preview_a_dataset_with_colour_labels(
         ).one()
         source_id, dataset_id, mapping_id = mapping.source_taxonomy_id, dataset.id, mapping.id
         frame_id = session.scalars(select(Frame.id).where(Frame.dataset_id == dataset_id)).first()
-    teacher = segformer_dir(settings.home / "teacher", names)
+    teacher = segformer_dir(settings.allowed_data_roots[0] / "teacher", names)
     model = client.post(
         "/api/models",
         json={"name": "t", "taxonomy_id": source_id, "kind": "hf_dir", "path": str(teacher)},

@@ -70,7 +70,7 @@ def test_label_preview_and_evaluate_through_jobs(
     assert created.status_code == 201, created.text
     mapping_id = created.json()["id"]
     revision = {"mapping_id": mapping_id, "revision": 1}
-    teacher = segformer_dir(settings.home / "teacher", SOURCE_NAMES)
+    teacher = segformer_dir(settings.allowed_data_roots[0] / "teacher", SOURCE_NAMES)
     model = client.post(
         "/api/models",
         json={"name": "teacher", "taxonomy_id": source_id, "kind": "hf_dir", "path": str(teacher)},
@@ -143,7 +143,7 @@ def test_a_preview_job_refuses_frame_paths_outside_the_allowed_roots(
 ) -> None:
     # given a registered teacher and an image outside every allowed root
     source_id = _taxonomy(client, "src", "source", SOURCE_NAMES)
-    teacher = segformer_dir(settings.home / "teacher", SOURCE_NAMES)
+    teacher = segformer_dir(settings.allowed_data_roots[0] / "teacher", SOURCE_NAMES)
     model = client.post(
         "/api/models",
         json={"name": "teacher", "taxonomy_id": source_id, "kind": "hf_dir", "path": str(teacher)},

@@ -75,7 +75,7 @@ def world(client: TestClient, settings: Settings, session_factory: sessionmaker[
     )
     assert dataset.status_code == 201, dataset.text
     assert index(session_factory, settings, dataset.json()["id"])[0] == "succeeded"
-    teacher = segformer_dir(settings.home / "teacher", SOURCE_NAMES)
+    teacher = segformer_dir(settings.outputs / "teacher", SOURCE_NAMES)
     model = client.post(
         "/api/models",
         json={"name": "teacher", "taxonomy_id": source_id, "kind": "hf_dir", "path": str(teacher)},

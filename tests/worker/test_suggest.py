@@ -158,7 +158,7 @@ def test_suggest_job_over_a_dataset_finds_the_planted_cells_and_reuses_previews(
     body = {"name": "planted", "extra_taxonomy": "demo-coarse", "source_taxonomy": "demo-fine"}
     mapping = client.post("/api/mappings", json={**body, "rows": rows})
     assert mapping.status_code == 201, mapping.text
-    teacher = shutil.copytree(demo / "teacher", settings.home / "teacher")
+    teacher = shutil.copytree(demo / "teacher", settings.outputs / "teacher")
     model = client.post(
         "/api/models",
         json={

@@ -47,7 +47,9 @@ class Planner:
         body = {"taxonomy_id": self.taxonomy_id, "model": {"preset": "segformer-nano"}, "steps": 5}
         contract = TrainParams.model_validate({**body, **params})
         with session_scope(self.factory) as session:
-            job_id = job_service.create_job(session, self.settings, contract, "t").id
+            job_id = job_service.create_job(
+                session, self.settings, contract, "t", local_models=True
+            ).id
         ctx = JobRunContext(self.settings, self.factory, job_id, new_owner())
         chunk = plan_training(ctx, contract)
         with self.factory() as session:
@@ -152,7 +154,9 @@ def _finished_pseudo_label_job(planner: Planner, images: Path, labels: Path, out
         output_dir=str(out),
     )
     with session_scope(planner.factory) as session:
-        job_id = job_service.create_job(session, planner.settings, params, "t").id
+        job_id = job_service.create_job(
+            session, planner.settings, params, "t", local_models=True
+        ).id
         job_repository.finalize_job(session, job_id, "succeeded", outputs={"output_dir": str(out)})
     return job_id
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from ontolabel.core.schemas import Name, ShortText
+from ontolabel.core.schemas import Body, Name, ShortText
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.core.users import Role
 
@@ -25,7 +25,11 @@ Password = Annotated[
 AuthMode = Literal["local", "accounts"]
 
 
-class UserCreate(BaseModel):
+RoleField = Annotated[Role, Field(strict=False)]
+"""A role by its name: strict bodies take no enum from JSON otherwise."""
+
+
+class UserCreate(Body):
     """A new account; without a password it signs in with API tokens only."""
 
     model_config = ConfigDict(
@@ -34,18 +38,18 @@ class UserCreate(BaseModel):
     )
 
     name: UserName
-    role: Role = Role.viewer
+    role: RoleField = Role.viewer
     password: Password | None = None
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Body):
     """Change a role, disable or enable, set a password; absent fields stay."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"role": "admin"}, {"active": False}]}
     )
 
-    role: Role | None = None
+    role: RoleField | None = None
     active: bool | None = None
     password: Password | None = None
 
@@ -80,7 +84,7 @@ class UserList(BaseModel):
     total: int
 
 
-class ApiTokenCreate(BaseModel):
+class ApiTokenCreate(Body):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "laptop"}]})
 
     name: ShortText = Field(default="", description="What the token is for, to tell it apart.")
@@ -132,7 +136,7 @@ class ApiTokenList(BaseModel):
     total: int
 
 
-class SessionCreate(BaseModel):
+class SessionCreate(Body):
     """Sign in (the browser): sets the session and CSRF cookies."""
 
     model_config = ConfigDict(

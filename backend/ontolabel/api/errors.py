@@ -8,6 +8,7 @@ wrong method and an unexpected failure say so in the same shape (docs/api.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -68,6 +69,57 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     return FieldError(field=field_name(loc), message=str(error.get("msg", "invalid")))
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document lists for this URL's path.
+
+    Starlette's ``Allow`` names only the first route that matched, and a route whose
+    integer parameter cannot read this path (``/api/taxonomies/import`` against
+    ``/api/taxonomies/{taxonomy_id}``) does not answer here at all.
+    """
+    path, allowed = request.url.path, set()
+    for pattern, methods in _documented_paths(request.app):
+        if pattern.fullmatch(path):
+            allowed.update(methods)
+    return sorted(allowed)
+
+
+def _documented_paths(app: FastAPI) -> list[tuple[re.Pattern[str], list[str]]]:
+    cached: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        app.state, "documented_paths", None
+    )
+    if cached is None:
+        cached = [
+            (_path_pattern(template, item), [m.upper() for m in item if m in _METHODS])
+            for template, item in app.openapi()["paths"].items()
+        ]
+        app.state.documented_paths = cached
+    return cached
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _path_pattern(template: str, item: Mapping[str, Any]) -> re.Pattern[str]:
+    """``/api/x/{x_id}`` as a regex: an integer parameter matches digits only."""
+    kinds: dict[str, str] = {}
+    for operation in item.values():
+        for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+            if parameter.get("in") == "path":
+                kinds[parameter["name"]] = parameter.get("schema", {}).get("type", "string")
+    pattern = ""
+    for literal, name in re.findall(r"([^{]*)(?:\{([^}]*)\})?", template):
+        pattern += re.escape(literal)
+        if name:
+            pattern += r"-?\d+" if kinds.get(name) == "integer" else r"[^/]+"
+    return re.compile(pattern)
+
+
+def _not_allowed(request: Request, methods: list[str]) -> JSONResponse:
+    allowed = ", ".join(methods)
+    detail = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
+    return _body(405, ErrorRead(detail=detail), headers={"Allow": allowed})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error path of ``app`` as an :class:`ErrorRead`."""
 
@@ -78,7 +130,12 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+            # A word where an id goes may be another route's path, for another method.
+            methods = allowed_methods(request)
+            if methods and request.method not in methods:
+                return _not_allowed(request, methods)
         errors = [_field_error(e) for e in exc.errors()]
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
         content = ErrorRead(detail=detail, field=errors[0].field if errors else None, errors=errors)
@@ -93,9 +150,15 @@ def install_error_handlers(app: FastAPI) -> None:
             if exc.status_code == 404:
                 detail = f"no such route: {route}; every route is listed at /docs"
             elif exc.status_code == 405:
-                allowed = Headers(exc.headers or {}).get("allow")
-                use = f"; use {allowed}" if allowed else ""
-                detail = f"{request.method} is not allowed on {request.url.path}{use}"
+                # A ``{name:path}`` parameter reads as one segment in OpenAPI: then
+                # Starlette's own list stands.
+                listed = Headers(exc.headers or {}).get("allow", "")
+                methods = allowed_methods(request) or [
+                    m.strip() for m in listed.split(",") if m.strip()
+                ]
+                if methods:
+                    return _not_allowed(request, methods)
+                detail = f"{request.method} is not allowed on {request.url.path}"
         return _body(exc.status_code, ErrorRead(detail=detail), headers=exc.headers)
 
     @app.exception_handler(Exception)

@@ -15,7 +15,7 @@ from ontolabel.core.db import session_scope
 from ontolabel.datasets import service
 from ontolabel.datasets.layout import PRESETS
 from ontolabel.datasets.schemas import DatasetCreate, SamplingParams
-from ontolabel.domain.labels import LABEL_ENCODINGS
+from ontolabel.domain.labels import LABEL_ENCODINGS, LabelEncoding
 from ontolabel.domain.taxonomy import Taxonomy, class_differences
 from ontolabel.errors import InvalidInput, OntolabelError
 
@@ -105,7 +105,7 @@ def add(
     label_glob: str | None,
     pattern: str | None,
     label_pattern: str | None,
-    encoding: str | None,
+    encoding: LabelEncoding | None,
     dry_run: bool,
 ) -> None:
     """Register dataset NAME at ROOT (which must lie under ONTOLABEL_DATA_ROOTS)."""

@@ -229,7 +229,8 @@ def run_here(settings: Settings, params: JobParams, author: str, *, err: bool = 
     _, factory = open_database(settings)
     with session_scope(factory) as session:
         user = operator(session, settings, author)
-        job_id = _call(service.create_job, session, settings, params, user).id
+        # The operator's own job: it may read the local model the command line named.
+        job_id = _call(service.create_job, session, settings, params, user, local_models=True).id
     run_following(settings, factory, job_id, err=err)
     with factory() as session:
         return service.get_job(session, job_id)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from annotated_types import Interval
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ontolabel.domain.limits import (
     CELL_MAX_CHARS,
@@ -75,6 +75,25 @@ Cell = Annotated[
 ]
 """A mapping cell as written (padding kept): no control characters, at most
 ``CELL_MAX_CHARS``."""
+
+
+class Body(BaseModel):
+    """Base of every request body: unknown keys are refused, and JSON values must have the
+    declared type, as the OpenAPI schema says (``0`` is no ``false``, ``"5"`` no ``5``).
+
+    Strict mode takes no enum or tuple from JSON: bodies use ``Literal``, and ``FloatPair``
+    for a pair.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _pair_from_list(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+FloatPair = Annotated[tuple[float, float], BeforeValidator(_pair_from_list)]
+"""Two numbers (a range), sent as a JSON array; strict bodies take no tuple from JSON."""
 
 
 def read_record(schema: type[Read], record: object, **values: Any) -> Read:

@@ -6,12 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ontolabel.core.schemas import ClassId, Count, Id, Name, Seed
+from ontolabel.core.schemas import Body, ClassId, Count, Id, Name, Seed
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.labels import LabelEncoding
 
 
-class DatasetCreate(BaseModel):
+class DatasetCreate(Body):
     """A dataset to register: a root under an allowed data root, a taxonomy, a layout."""
 
     model_config = ConfigDict(
@@ -286,7 +286,7 @@ class DatasetSummary(BaseModel):
     frames_with_unknown_labels: int
 
 
-class SamplingParams(BaseModel):
+class SamplingParams(Body):
     """A sampling rule (see ``domain.sampling.SamplingRule``)."""
 
     model_config = ConfigDict(
@@ -306,7 +306,7 @@ class SamplingParams(BaseModel):
     seed: Seed = 0
 
 
-class SampleSetCreate(BaseModel):
+class SampleSetCreate(Body):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -7,17 +7,18 @@ never alters what an old job meant), and the worker validates the stored row bac
 the same model before it plans, so no kind reads an untyped dict.
 
 References name what the API shows: a mapping by id and revision *number*, a model by
-its registry id, a dataset by id. Folders are absolute paths that must lie under the
-allowed data roots or the output root (checked when the job is created and again on the
-worker, whose settings may differ).
+its registry id (a local path only in the CLI's own jobs), a dataset by id. Folders are
+absolute paths that must lie under the allowed data roots or the output root (checked
+when the job is created and again on the worker, whose settings may differ).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ontolabel.core.schemas import Body
 from ontolabel.domain.labeling import (
     DEFAULT_ADD_MIN_SHARE,
     DEFAULT_EVIDENCE_FRAMES,
@@ -47,7 +48,7 @@ FOLDER_FIELDS = ("images_dir", "labels_dir", "predictions_dir", "output_dir")
 """Parameters naming folders: checked against the allowed roots (``jobs.references``)."""
 
 
-class Contract(BaseModel):
+class Contract(Body):
     """Base of every job contract: unknown keys are an error, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -67,14 +68,17 @@ class Contract(BaseModel):
 
 
 class ModelRef(Contract):
-    """A registered model (``id``), or a local folder / checkpoint file (``path``)."""
+    """A registered model (``id``), or, in the operator's own CLI jobs only, a local folder
+    or checkpoint file (``path``): a job sent over the API names a model by id (422 on
+    ``path``), so every checkpoint a server's workers load was registered first."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"id": 1}]})
 
     id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="Registered model id.")
     path: FolderPath | None = Field(
         default=None,
-        description="A save_pretrained folder or .pth/.safetensors file under an allowed root.",
+        description="CLI jobs only (the API answers 422: register the model and give its id). "
+        "A save_pretrained folder or .pth/.safetensors file under an allowed root.",
     )
     kind: Literal["hf_dir", "checkpoint", "ontolabel"] | None = Field(
         default=None, description="With path: how to load it (default: guessed from the path)."

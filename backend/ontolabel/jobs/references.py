@@ -5,8 +5,10 @@ mapping revision or job, or a folder outside the allowed roots, is refused with 
 that named it (``params.data[1].pseudo_label_job``) and nothing is queued. A mapping
 named without a revision is pinned to its head now, so the job row always says which
 revision it used. A ``train`` request must also fit its student's taxonomy (``_check_train``).
-The worker checks folders again (its settings may differ from the API's) but trusts
-nothing else it was sent.
+Only the operator's own jobs (the CLI: ``local_models``) may name a model by path; a job
+from the API names a registered model by id, so every checkpoint it loads was registered
+(and its pickles trusted, if at all, by an admin). The worker checks folders and model
+paths again (its settings may differ from the API's) but trusts nothing else it was sent.
 """
 
 from __future__ import annotations
@@ -37,8 +39,13 @@ P = TypeVar("P", bound=JobParams)
 C = TypeVar("C", bound=Contract)
 
 
-def prepare(session: Session, settings: Settings, params: P) -> P:
-    """``params`` with their references checked and the mapping revision pinned."""
+def prepare(session: Session, settings: Settings, params: P, *, local_models: bool = False) -> P:
+    """``params`` with their references checked and the mapping revision pinned.
+
+    ``local_models`` lets a model be named by path (the operator's CLI); else only by id.
+    """
+    if not local_models:
+        _refuse_model_paths(params, "params")
     prepared = _prepared(session, settings, params, "params")
     if isinstance(prepared, TrainParams):
         _check_train(session, prepared)
@@ -81,6 +88,23 @@ def _prepared(session: Session, settings: Settings, value: C, field: str) -> C:
             ]
     changed = {k: v for k, v in update.items() if v != getattr(value, k)}
     return value.model_copy(update=changed) if changed else value
+
+
+def _refuse_model_paths(value: Contract, field: str) -> None:
+    """422 naming the first model given by path anywhere in ``value``, nested ones included."""
+    for name in type(value).model_fields:
+        item, path = getattr(value, name), f"{field}.{name}"
+        if isinstance(item, ModelRef) and item.path is not None:
+            raise InvalidInput(
+                f"{path}.path: a job sent over the API names its model by registry id "
+                f"({path}.id); register the model first (POST /api/models, under an allowed "
+                "data root or the output root)",
+                field=f"{path}.path",
+            )
+        parts = item if isinstance(item, list) else [item]
+        for i, part in enumerate(parts):
+            if isinstance(part, Contract):
+                _refuse_model_paths(part, f"{path}[{i}]" if isinstance(item, list) else path)
 
 
 def _pinned_mapping(session: Session, ref: MappingRef, field: str) -> MappingRef:

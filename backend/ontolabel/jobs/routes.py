@@ -28,6 +28,7 @@ from ontolabel.jobs.schemas import (
     JobList,
     JobProgress,
     JobRead,
+    JobStatus,
     TrainEpochList,
     TrainEpochRead,
     job_create_type,
@@ -95,7 +96,7 @@ def creation_router(params_models: Sequence[type[JobParams]]) -> APIRouter:
 def list_jobs(
     session: SessionDep,
     kind: str | None = None,
-    status: str | None = None,
+    status: JobStatus | None = None,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JobList:

@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import JsonValue
 
+from ontolabel.core.schemas import Body
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.jobs.params import JobParams
 
 JobStatus = Literal["queued", "planning", "running", "succeeded", "failed", "cancelled"]
 
 
-class JobCreateBase(BaseModel):
+class JobCreateBase(Body):
     """``{"kind": ..., "params": {...}}``; one subclass per kind, ``params`` its contract."""
 
     model_config = ConfigDict(extra="forbid")

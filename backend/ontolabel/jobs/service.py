@@ -49,6 +49,7 @@ def create_job(
     user: Author | str,
     *,
     dispatcher: dispatch.Dispatcher | None = None,
+    local_models: bool = False,
 ) -> Job:
     """Add a queued job of ``params``' kind; it is dispatched only once the caller's
     transaction commits.
@@ -56,9 +57,10 @@ def create_job(
     What the parameters name is checked first (``references.prepare``) and the stored
     parameters are the validated model's dump, defaults and pinned revision included.
     ``dispatcher`` defaults to the one the app registered for this database; with none
-    (CLI), the row waits for ``run_job_inline`` or a server's pick-up.
+    (CLI), the row waits for ``run_job_inline`` or a server's pick-up. ``local_models``:
+    the operator's CLI may name models by path; every other caller only by registry id.
     """
-    prepared = references.prepare(session, settings, params)
+    prepared = references.prepare(session, settings, params, local_models=local_models)
     author = user if isinstance(user, str) else user.name
     job = repository.add_job(session, params.kind, prepared.model_dump(mode="json"), author)
     repository.append_event(session, job.id, "info", f"{params.kind} job queued by {author}")

@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ontolabel.core.schemas import FloatPair
 from ontolabel.jobs.params import Contract, Device, FolderPath, JobParams, ModelRef, Precision
 
 ModelPreset = Literal["segformer-nano", "segformer-tiny", "segformer-b0", "mask2former-swin-tiny"]
@@ -93,14 +94,14 @@ class AugmentOverrides(Contract):
     min_crop_scale: float | None = Field(default=None, gt=0, le=1)
     max_crop_scale: float | None = Field(default=None, gt=0, le=1)
     flip: float | None = Field(default=None, ge=0, le=1)
-    brightness: tuple[float, float] | None = None
-    contrast: tuple[float, float] | None = None
-    saturation: tuple[float, float] | None = None
-    hue_shift: tuple[float, float] | None = None
+    brightness: FloatPair | None = None
+    contrast: FloatPair | None = None
+    saturation: FloatPair | None = None
+    hue_shift: FloatPair | None = None
     blur_prob: float | None = Field(default=None, ge=0, le=1)
     gaussian_noise: float | None = Field(default=None, ge=0, le=1)
     noise_prob: float | None = Field(default=None, ge=0, le=1)
-    shear: tuple[float, float] | None = None
+    shear: FloatPair | None = None
 
 
 class AugmentSettings(Contract):
@@ -120,14 +121,14 @@ class AugmentSettings(Contract):
     min_crop_scale: float = Field(default=0.67, gt=0, le=1)
     max_crop_scale: float = Field(default=0.95, gt=0, le=1)
     flip: float = Field(default=0.5, ge=0, le=1)
-    brightness: tuple[float, float] = (0.85, 1.15)
-    contrast: tuple[float, float] = (0.85, 1.15)
-    saturation: tuple[float, float] = (0.85, 1.15)
-    hue_shift: tuple[float, float] = Field(default=(-3.0, 3.0), description="Degrees.")
+    brightness: FloatPair = (0.85, 1.15)
+    contrast: FloatPair = (0.85, 1.15)
+    saturation: FloatPair = (0.85, 1.15)
+    hue_shift: FloatPair = Field(default=(-3.0, 3.0), description="Degrees.")
     blur_prob: float = Field(default=0.005, ge=0, le=1)
     gaussian_noise: float = Field(default=0.01, ge=0, le=1, description="Sigma, of 0-1.")
     noise_prob: float = Field(default=0.0025, ge=0, le=1)
-    shear: tuple[float, float] = Field(default=(-2.0, 2.0), description="Degrees.")
+    shear: FloatPair = Field(default=(-2.0, 2.0), description="Degrees.")
 
 
 class OptimSettings(Contract):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonValue
 
-from ontolabel.core.schemas import Cell, Id, Name
+from ontolabel.core.schemas import Body, Cell, Id, Name
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.limits import CELLS_MAX, CELLS_PER_ROW_MAX, ROWS_MAX
 from ontolabel.domain.mapping import MappingRow
@@ -20,7 +20,7 @@ _ROWS_EXAMPLE: list[JsonValue] = [
 ]
 
 
-class MappingRowSchema(BaseModel):
+class MappingRowSchema(Body):
     """One source class and the extra labels it may appear under (`source_id` 255 = void)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": _ROWS_EXAMPLE[:1]})
@@ -58,7 +58,7 @@ MappingRows = Annotated[
 """A mapping's rows: at most ``ROWS_MAX``, ``CELLS_MAX`` cells in all (``domain.limits``)."""
 
 
-class MappingCreate(BaseModel):
+class MappingCreate(Body):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -81,7 +81,7 @@ class MappingCreate(BaseModel):
     rows: MappingRows
 
 
-class MappingSave(BaseModel):
+class MappingSave(Body):
     """A save: the full new rows, and the revision you edited (a stale one gets 409)."""
 
     model_config = ConfigDict(
@@ -98,7 +98,7 @@ class MappingSave(BaseModel):
     rows: MappingRows
 
 
-class MappingRevert(BaseModel):
+class MappingRevert(Body):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"base_revision": 5}]}
     )
@@ -109,7 +109,7 @@ class MappingRevert(BaseModel):
     message: str | None = Field(default=None, description='Default: "revert to revision n".')
 
 
-class MappingDraft(BaseModel):
+class MappingDraft(Body):
     """An unsaved mapping to lint."""
 
     model_config = ConfigDict(
@@ -332,7 +332,7 @@ class RevisionRef(BaseModel):
     revision: Id | None = Field(default=None, description="Default: the head.")
 
 
-class MappingCompose(BaseModel):
+class MappingCompose(Body):
     """Chain ``first`` (e→s) and ``second`` (s→t) into e→t; with ``name``, save it."""
 
     model_config = ConfigDict(

@@ -70,7 +70,7 @@ def get_model(model_id: Id, session: SessionDep) -> ModelRead:
 
 @router.patch("/{model_id}", response_model=ModelRead)
 def update_model(model_id: Id, body: ModelUpdate, session: SessionDep, user: Editor) -> ModelRead:
-    """Rename a model or replace its metadata."""
+    """Rename a model, replace its metadata or (admins) trust its pickles."""
     return ModelRead.model_validate(service.update_model(session, model_id, body, user))
 
 

@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ontolabel.core.schemas import Id, Name
+from ontolabel.core.schemas import Body, Id, Name
 from ontolabel.core.timestamps import UtcDatetime
 
 ModelKind = Literal["hf_dir", "checkpoint", "ontolabel", "hub"]
 
 
-class ModelCreate(BaseModel):
+class ModelCreate(Body):
     """Register a model; its ``id2label`` must name ``taxonomy_id``'s classes in order."""
 
     model_config = ConfigDict(
@@ -41,17 +41,30 @@ class ModelCreate(BaseModel):
         description="hf_dir: a save_pretrained folder; checkpoint: a .pth/.safetensors file "
         "with config and state dict; ontolabel: trained by ontolabel; hub: a Hugging Face id."
     )
-    path: str = Field(min_length=1, description="Folder, file (under an allowed root) or hub id.")
+    path: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="Folder or file under an allowed data root or the output root, or a hub id.",
+    )
+    allow_pickle: bool = Field(
+        default=False,
+        description="Admin only, checkpoint files only: let workers load this file's pickled "
+        "Python objects (they can run code). Off: weights only (safetensors, "
+        "torch.load(weights_only=True)).",
+    )
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class ModelUpdate(BaseModel):
+class ModelUpdate(Body):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"name": "teacher-v2", "details": {"note": "round 2"}}]},
     )
 
     name: Name | None = None
+    allow_pickle: bool | None = Field(
+        default=None, description="Turning it on is for admins only (see ModelCreate)."
+    )
     details: dict[str, Any] | None = None
 
 
@@ -66,6 +79,7 @@ class ModelRead(BaseModel):
                     "taxonomy_id": 29,
                     "kind": "hf_dir",
                     "path": "/data/models/demo-teacher",
+                    "allow_pickle": False,
                     "details": {},
                     "created_by": "alice",
                     "created_at": "2025-06-01T12:00:00Z",
@@ -79,6 +93,7 @@ class ModelRead(BaseModel):
     taxonomy_id: int
     kind: ModelKind
     path: str
+    allow_pickle: bool
     details: dict[str, Any]
     created_by: str
     created_at: UtcDatetime

@@ -1,7 +1,10 @@
 """The model registry: register, validate, list; no torch here (the API never loads models).
 
-Registration checks what can be checked cheaply: the path lies under an allowed root or
-the home, and a Hugging Face folder's ``config.json`` names the taxonomy's classes in order.
+Registration checks what can be checked cheaply: the path lies under an allowed data root
+or the output root (``Settings.job_roots``, the roots jobs read from), and a Hugging Face
+folder's ``config.json`` names the taxonomy's classes in order. Only an admin may mark a
+checkpoint file's pickles as trusted (``allow_pickle``): unpickling runs code, so every
+other model loads weights only. Workers check both again before they load a model.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from ontolabel.core.audit import add_audit_event
 from ontolabel.core.config import Settings
+from ontolabel.core.paths import resolve_job_folder
 from ontolabel.core.users import User
 from ontolabel.domain.taxonomy import VOID_ID
 from ontolabel.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -23,32 +28,40 @@ from ontolabel.models.tables import EvaluationRecord, ModelRecord
 from ontolabel.taxonomies import repository as taxonomies
 
 
-def allowed_model_roots(settings: Settings) -> list[Path]:
-    return [*settings.allowed_data_roots, settings.home]
-
-
 def validate_path(settings: Settings, kind: str, path: str) -> str:
-    """The resolved path, if it is under an allowed root and looks like ``kind``."""
+    """The resolved path, if it is under a job root and looks like ``kind``; else 422."""
     if kind == "hub":
         if path.startswith(("/", ".", "~")) or path.count("/") > 1:
             raise InvalidInput(f"{path!r} is not a hub id like 'owner/name'", field="path")
         return path
-    resolved = Path(path).expanduser().resolve()
-    roots = allowed_model_roots(settings)
-    if not any(resolved.is_relative_to(r.expanduser().resolve()) for r in roots):
-        raise Forbidden(
-            f"model path {resolved} is outside the allowed roots "
-            f"({', '.join(str(r) for r in roots)}); add its folder to ONTOLABEL_DATA_ROOTS",
-            field="path",
-        )
+    try:
+        what: Literal["file", "folder"] = "file" if kind == "checkpoint" else "folder"
+        resolved = resolve_job_folder(path, settings.job_roots, field="path", kind=what)
+    except Forbidden as exc:  # a model outside the roots is bad input, not a missing right
+        raise InvalidInput(exc.message, **exc.extra) from None
     if kind == "checkpoint":
-        if not resolved.is_file() or resolved.suffix not in (".pth", ".pt", ".safetensors"):
+        if resolved.suffix not in (".pth", ".pt", ".safetensors"):
             raise InvalidInput(f"{resolved} is not a .pth/.pt/.safetensors file", field="path")
     elif not (resolved / "config.json").is_file():
         raise InvalidInput(
             f"{resolved} is not a Hugging Face model folder (no config.json)", field="path"
         )
     return str(resolved)
+
+
+def _check_pickle_trust(user: User, kind: str) -> None:
+    """Trusting pickles is an admin's decision, and means something for checkpoint files only."""
+    if kind != "checkpoint":
+        raise InvalidInput(
+            f"allow_pickle applies to checkpoint files, not to a {kind} model",
+            field="allow_pickle",
+        )
+    if not user.is_admin:
+        raise Forbidden(
+            "only an admin may set allow_pickle: a pickled checkpoint can run code on the "
+            "workers; register it without the flag (weights only) or ask an admin",
+            field="allow_pickle",
+        )
 
 
 def config_class_names(folder: Path) -> list[str] | None:
@@ -109,6 +122,8 @@ def _ensure_name_free(session: Session, name: str) -> None:
 def create_model(
     session: Session, settings: Settings, body: ModelCreate, user: User
 ) -> ModelRecord:
+    if body.allow_pickle:
+        _check_pickle_trust(user, body.kind)
     path = validate_path(settings, body.kind, body.path)
     _check_classes(session, body.taxonomy_id, body.kind, path)
     _ensure_name_free(session, body.name)
@@ -117,6 +132,7 @@ def create_model(
         taxonomy_id=body.taxonomy_id,
         kind=body.kind,
         path=path,
+        allow_pickle=body.allow_pickle,
         details=body.details,
         created_by=user.name,
     )
@@ -127,7 +143,12 @@ def create_model(
 
 
 def _audit(session: Session, user: User, action: str, record: ModelRecord) -> None:
-    detail = {"name": record.name, "kind": record.kind, "path": record.path}
+    detail = {
+        "name": record.name,
+        "kind": record.kind,
+        "path": record.path,
+        "allow_pickle": record.allow_pickle,
+    }
     add_audit_event(
         session, user=user, action=action, entity="model", entity_id=record.id, detail=detail
     )
@@ -153,6 +174,10 @@ def list_models(
 
 def update_model(session: Session, model_id: int, body: ModelUpdate, user: User) -> ModelRecord:
     record = _require(session, model_id)
+    if body.allow_pickle is not None and body.allow_pickle != record.allow_pickle:
+        if body.allow_pickle:
+            _check_pickle_trust(user, record.kind)
+        record.allow_pickle = body.allow_pickle
     if body.name is not None and body.name != record.name:
         _ensure_name_free(session, body.name)
         record.name = body.name

@@ -1,11 +1,22 @@
-"""SQL tables of the models domain (migration: 0004_models)."""
+"""SQL tables of the models domain (migrations: 0004_models, 0010m_model_allow_pickle)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ontolabel.core.clock import utcnow
@@ -27,6 +38,8 @@ class ModelRecord(Base):
     taxonomy_id: Mapped[int] = mapped_column(ForeignKey("taxonomies.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(Text)
+    allow_pickle: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """An admin trusts this checkpoint file's pickles (migration 0010m); else weights only."""
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """Free metadata: architecture, training job, notes."""
     created_by: Mapped[str] = mapped_column(String(64), default="local")

@@ -56,7 +56,7 @@ def load_cached(path: Path) -> CachedFrame:
         if key in _LOADED:
             _LOADED.move_to_end(key)
             return _LOADED[key]
-    with np.load(path) as data:
+    with np.load(path, allow_pickle=False) as data:  # arrays only: no code from a cache file
         raw = data["probs"]
         probs = (
             raw.astype(np.float32) / np.float32(255)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from ontolabel.api.deps import READ, SessionDep, SettingsDep
@@ -22,7 +23,11 @@ def _data_url(png: bytes) -> str:
 
 @router.post("/api/previews/{model_key}/{frame_key:path}", response_model=PreviewRead)
 def preview(
-    model_key: str, frame_key: str, body: PreviewRequest, session: SessionDep, settings: SettingsDep
+    model_key: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=512)],
+    frame_key: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.\-/]+$", max_length=1024)],
+    body: PreviewRequest,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> PreviewRead:
     """All three layers for a saved revision or an unsaved draft (``rows``)."""
     result = service.preview_frame(session, settings, model_key, frame_key, body)

@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ontolabel.core.schemas import Id
+from ontolabel.core.schemas import Body, Id
 from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.mappings.schemas import MappingRows
 
 PreviewLayer = Literal["prediction", "pseudo_label", "difference"]
 
 
-class PreviewRequest(BaseModel):
+class PreviewRequest(Body):
     """A saved revision (``revision``; default head) or an unsaved draft (``rows``)."""
 
     model_config = ConfigDict(

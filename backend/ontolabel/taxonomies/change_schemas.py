@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
-from ontolabel.core.schemas import ClassId, Id, Name
+from ontolabel.core.schemas import Body, ClassId, Id, Name
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.taxonomy_change import (
     CellsPolicy,
@@ -21,7 +21,7 @@ from ontolabel.domain.taxonomy_change import (
 from ontolabel.taxonomies.schemas import TaxonomyClassSchema
 
 
-class _ChangeBase(BaseModel):
+class _ChangeBase(Body):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     version: Id | None = Field(
@@ -65,7 +65,7 @@ class MergeChange(_ChangeBase):
         return Merge(tuple(self.classes), self.into)
 
 
-class SplitPartSchema(BaseModel):
+class SplitPartSchema(Body):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -254,7 +254,7 @@ class TaxonomyChangeList(BaseModel):
     total: int
 
 
-class TaxonomyChangeRevert(BaseModel):
+class TaxonomyChangeRevert(Body):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"message": "undo the car/van merge"}]}
     )

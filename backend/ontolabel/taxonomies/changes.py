@@ -147,7 +147,9 @@ def _plan(
         op=body.op,
         taxonomy_id=taxonomy_id,
         version=record.version,
-        classes=[TaxonomyClassSchema.model_validate(_class_json(c)) for c in change.after.classes],
+        classes=[
+            TaxonomyClassSchema.model_validate(dataclasses.asdict(c)) for c in change.after.classes
+        ],
         touched_ids=list(change.touched_ids),
         mappings=[
             MappingTouched(

@@ -118,7 +118,13 @@ def get_taxonomy(taxonomy_id: Id, session: SessionDep) -> TaxonomyDetailRead:
 @router.put(
     "/{taxonomy_id}",
     response_model=TaxonomyDetailRead,
-    responses={**_ERRORS, 409: {"model": TaxonomyConflict, "description": "Stale version."}},
+    responses={
+        **_ERRORS,
+        409: {
+            "model": TaxonomyConflict | ErrorRead,
+            "description": "Stale version (body has what is stored), or the new name is taken.",
+        },
+    },
 )
 def update_taxonomy(
     taxonomy_id: Id, body: TaxonomyUpdate, session: SessionDep, user: Editor

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import JsonDict
 
-from ontolabel.core.schemas import Id, Name, ShortText
+from ontolabel.core.schemas import Body, Id, Name, ShortText
 from ontolabel.core.timestamps import UtcDatetime
 from ontolabel.domain.limits import CLASSES_MAX
 from ontolabel.domain.taxonomy import CLASS_ID_MAX, CLASS_ID_MIN, Taxonomy, TaxonomyClass
@@ -25,7 +25,7 @@ _CLASS_EXAMPLE: JsonDict = {
 }
 
 
-class TaxonomyClassSchema(BaseModel):
+class TaxonomyClassSchema(Body):
     """One class; ``id`` is the value written in label PNGs."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CLASS_EXAMPLE]})
@@ -59,8 +59,9 @@ class TaxonomyClassSchema(BaseModel):
     @field_validator("file_cells", mode="before")
     @classmethod
     def _cells_as_dict(cls, value: Any) -> Any:
-        """The domain keeps them as (column, text) pairs, in the file's order."""
-        return dict(value) if isinstance(value, tuple | list) else value
+        """The domain keeps them as a tuple of (column, text) pairs, in the file's order;
+        JSON has no tuples, so a client's list is left to fail as the non-object it is."""
+        return dict(value) if isinstance(value, tuple) else value
 
 
 FileColumns = Annotated[
@@ -73,7 +74,7 @@ FileColumns = Annotated[
 ]
 
 
-class TaxonomyCreate(BaseModel):
+class TaxonomyCreate(Body):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -105,7 +106,7 @@ class TaxonomyCreate(BaseModel):
         )
 
 
-class TaxonomyUpdate(BaseModel):
+class TaxonomyUpdate(Body):
     """A change to a taxonomy; ``version`` is the one you read (a stale one gets 409)."""
 
     model_config = ConfigDict(

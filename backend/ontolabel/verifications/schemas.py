@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ontolabel.core.schemas import ID_MAX, ClassId, Id, Name
+from ontolabel.core.schemas import ID_MAX, Body, ClassId, Id, Name
 from ontolabel.core.timestamps import UtcDatetime
 
 Decision = Literal["confirmed", "wrong", "absent_confirmed"]
 RowState = Literal["unverified", "partial", "verified", "disputed"]
 
 
-class VerificationCreate(BaseModel):
+class VerificationCreate(Body):
     """A decision on one mapping cell (source row, extra label) at a revision."""
 
     model_config = ConfigDict(

@@ -148,24 +148,26 @@ def fingerprint(path: str) -> str:
 
 
 def resolve_model(ctx: JobContext, ref: ModelRef) -> ResolvedModel:
-    """A registered model by id, or a local folder/file under the allowed roots.
+    """A registered model by id, or (CLI jobs only) a local folder/file, under this
+    worker's roots once symlinks are followed (a registered path may have become a link out).
 
-    Pickles are never turned on by a job's parameters: only this process's settings
-    (``trusted_pickles``) can trust a checkpoint file.
+    Pickles are never turned on by a job's parameters: only the registered model's
+    ``allow_pickle`` (set by an admin) or this process's ``trusted_pickles`` can.
     """
+    trusted = False
     if ref.id is not None:
         with ctx.session_factory() as session:
             record = models.get_model(session, ref.id)
             if record is None:
                 raise NotFound(f"model {ref.id} does not exist", field="model.id")
-            kind, path, name = record.kind, record.path, record.name
+            kind, path, name, trusted = record.kind, record.path, record.name, record.allow_pickle
+        if kind != "hub":
+            path = str(_model_path(ctx, path))
         description: JSON = {"id": ref.id, "name": name, "kind": kind, "path": path}
         spec = ModelSpec(kind, path)  # type: ignore[arg-type]
     else:
         assert ref.path is not None
-        local = resolve_job_folder(
-            ref.path, ctx.settings.job_roots, field="model.path", kind="path"
-        )
+        local = _model_path(ctx, ref.path)
         spec = ModelSpec(ref.kind, str(local)) if ref.kind else ModelSpec.guess(str(local))
         description = {"kind": spec.kind, "path": spec.path}
     if spec.kind != "hub":
@@ -173,9 +175,14 @@ def resolve_model(ctx: JobContext, ref: ModelRef) -> ResolvedModel:
     return ResolvedModel(
         kind=spec.kind,
         path=spec.path,
-        allow_pickle=spec.kind == "checkpoint" and ctx.settings.trusts_pickle(spec.path),
+        allow_pickle=spec.kind == "checkpoint"
+        and (trusted or ctx.settings.trusts_pickle(spec.path)),
         description=description,
     )
+
+
+def _model_path(ctx: JobContext, path: str) -> Path:
+    return resolve_job_folder(path, ctx.settings.job_roots, field="model.path", kind="path")
 
 
 # --- frames --------------------------------------------------------------------------

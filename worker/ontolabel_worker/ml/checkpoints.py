@@ -67,8 +67,9 @@ def _load_pth(path: Path, allow_pickle: bool) -> dict[str, Any]:
                 f"checkpoint {path} holds pickled Python objects beyond tensors, plain "
                 "containers and the paper teachers' Mask2FormerConfig/SwinConfig "
                 f"({_refused_globals(path)}); loading it could run arbitrary code, so it was "
-                "refused. Load it only if you trust its origin: pass allow_pickle=True (CLI: "
-                "--allow-pickle), or re-save it as safetensors.",
+                "refused. Load it only if you trust its origin: an admin registers the model with "
+                'allow_pickle (PATCH /api/models/{id} {"allow_pickle": true}; CLI: '
+                "ontolabel label --allow-pickle), or re-save it as safetensors.",
                 file=str(path),
             ) from None
     if not isinstance(blob, dict):

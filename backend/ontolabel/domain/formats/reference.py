@@ -247,7 +247,7 @@ def _field_columns(columns: Sequence[str]) -> dict[int, _Field]:
     found: dict[int, _Field] = {}
     for f in _FIELDS:
         at = position.get(f.column.lower(), _DEFAULT_POSITION.get(f.column))
-        if at is not None and at not in found:
+        if at is not None and at < len(columns) and at not in found:  # a short header
             found[at] = f
     return found
 
