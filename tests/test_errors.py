@@ -119,6 +119,26 @@ def test_wrong_method_lists_every_method_of_the_path(client: TestClient) -> None
     assert response.headers["allow"] == "GET, POST"
 
 
+def test_a_wrong_method_is_405_even_where_the_frontend_is_mounted(tmp_path: Path) -> None:
+    # given the app with a frontend folder mounted at / (as `make run` serves it)
+    from fastapi.staticfiles import StaticFiles
+
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "index.html").write_text("<!doctype html>")
+    settings = Settings(home=tmp_path / "home")
+    upgrade_database(settings.sqlalchemy_url)
+    app = create_app(settings)
+    app.mount("/", StaticFiles(directory=tmp_path / "web", html=True), name="web")
+    with TestClient(app) as client:
+        # when an API path is asked with a method it lacks, the files' 404 is no answer
+        response = client.get("/api/auth/login")
+        # then it is a 405 naming the path's methods, while a path no route has stays 404
+        _error(response, 405)
+        assert response.headers["allow"] == "POST"
+        _error(client.get("/api/no-such-thing"), 404)
+    app.state.engine.dispose()
+
+
 def test_a_literal_path_is_no_id_for_its_neighbour(client: TestClient) -> None:
     # given /api/taxonomies/import (POST) beside /api/taxonomies/{taxonomy_id} (GET, PUT)
     response = client.put("/api/taxonomies/import", json={})

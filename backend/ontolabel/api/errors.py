@@ -145,6 +145,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         detail = str(exc.detail)
         route = f"{request.method} {request.url.path}"
+        if exc.status_code == 404:
+            # An API path asked with another method falls through to the frontend's files
+            # (mounted at ``/``), which know no API route: the path exists, the method not.
+            methods = allowed_methods(request)
+            if methods and request.method not in methods:
+                return _not_allowed(request, methods)
         if detail == HTTPStatus(exc.status_code).phrase:
             # Starlette's bare phrases ("Not Found") tell a caller nothing to do.
             if exc.status_code == 404:
