@@ -210,3 +210,26 @@ def test_the_embedded_server_resumes_unfinished_jobs_at_startup(
     app.state.engine.dispose()
 
     assert (final["status"], final["done"]) == ("succeeded", 4)
+
+
+def test_creating_a_job_while_the_broker_is_down_answers_201_and_leaves_it_unsent(
+    settings: Settings,
+) -> None:
+    from ontolabel.api.app import create_app
+
+    # given a server whose broker cannot be reached
+    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/7"}))
+    with TestClient(app) as client:
+        # when a job is created
+        created = client.post("/api/jobs", json={"kind": "test_writer", "params": {"units": 1}})
+
+        # then it is accepted, queued and never sent: the workers' sweep sends it later
+        assert created.status_code == 201, created.text
+        job = client.get(f"/api/jobs/{created.json()['id']}").json()
+        assert job["status"] == "queued"
+        with app.state.session_factory() as session:
+            from ontolabel.jobs import repository
+
+            row = repository.get_job(session, job["id"])
+            assert row is not None and row.sent_at is None
+    app.state.engine.dispose()
