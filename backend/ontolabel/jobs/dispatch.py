@@ -51,6 +51,13 @@ class CeleryDispatcher:
     def enqueue_job(self, job_id: int) -> None:
         self._app.send_task(PLAN_TASK, args=[job_id], queue=queue_name(self._settings, "cpu"))
 
+    send_plan = enqueue_job  # what the recovery sweep calls it (``sweep.Sender``)
+
+    def send_chunk(self, job_id: int, chunk_id: int, queue: str) -> None:
+        self._app.send_task(
+            CHUNK_TASK, args=[job_id, chunk_id, queue], queue=queue_name(self._settings, queue)
+        )
+
     def close(self) -> None:
         self._app.close()
 
