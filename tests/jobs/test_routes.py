@@ -233,3 +233,23 @@ def test_creating_a_job_while_the_broker_is_down_answers_201_and_leaves_it_unsen
             row = repository.get_job(session, job["id"])
             assert row is not None and row.sent_at is None
     app.state.engine.dispose()
+
+
+def test_embedded_a_job_whose_pool_process_died_is_resumed_and_the_pool_restarted(
+    client: TestClient,
+) -> None:
+    # given an embedded server and a job whose second chunk kills its process every time
+    created = client.post(
+        "/api/jobs",
+        json={"kind": "test_writer", "params": {"units": 4, "per_chunk": 2, "die_in_chunks": [1]}},
+    )
+    assert created.status_code == 201, created.text
+
+    # when the pool process dies (the pool breaks), again at each resume
+    job = _wait_final(client, created.json()["id"], timeout_s=90)
+
+    # then the server resumed it each time its lease expired, until the delivery cap
+    assert job["status"] == "failed" and "delivered 4 times" in job["error"], job
+    # and the restarted pool still runs jobs
+    healthy = client.post("/api/jobs", json={"kind": "test_writer", "params": {"units": 2}})
+    assert _wait_final(client, healthy.json()["id"])["status"] == "succeeded"

@@ -524,3 +524,40 @@ def take_job_redispatch(
 def last_chunk_id(session: Session, job_id: int) -> int | None:
     query = select(JobChunk.id).where(JobChunk.job_id == job_id).order_by(JobChunk.index.desc())
     return session.scalars(query.limit(1)).first()
+
+
+def abandoned_job_ids(session: Session, limit: int = 100) -> list[int]:
+    """Started jobs whose driving process died: planning or finishing with the job lease
+    expired, a chunk still running with its lease expired, or every chunk done with
+    nobody finishing (what the embedded runner resumes; Celery's sweep re-sends these)."""
+    now = utcnow()
+    expired_chunk = (
+        select(JobChunk.id)
+        .where(
+            JobChunk.job_id == Job.id,
+            JobChunk.status == "running",
+            JobChunk.lease_expires_at < now,
+        )
+        .exists()
+    )
+    unfinished = (
+        select(JobChunk.id)
+        .where(JobChunk.job_id == Job.id, JobChunk.status.not_in(FINAL_CHUNK_STATUSES))
+        .exists()
+    )
+    any_chunk = select(JobChunk.id).where(JobChunk.job_id == Job.id).exists()
+    job_lease_expired = and_(Job.lease_owner.is_not(None), Job.lease_expires_at < now)
+    lease_free = _lease_free(Job.lease_owner, Job.lease_expires_at, now)
+    query = (
+        select(Job.id)
+        .where(
+            or_(
+                and_(Job.status == "planning", job_lease_expired),
+                and_(Job.status == "running", expired_chunk),
+                and_(Job.status == "running", lease_free, any_chunk, ~unfinished),
+            )
+        )
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query).all())
