@@ -6,12 +6,16 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
+from conftest import REDIS_URL
 from ontolabel.core.config import Settings
+from ontolabel.core.db import session_scope
 from ontolabel.datasets import service as dataset_service
 from ontolabel.demo.scenes import FINE, make_scene, render_frame
 from ontolabel.demo.world import COARSE, TEACHER_NAME, install_demo, queue_teacher, teacher_params
 from ontolabel.jobs import repository as job_repository
-from ontolabel.jobs.runner import run_job_inline
+from ontolabel.jobs.runner import run_job_inline, session_factory_for
+from ontolabel.jobs.tables import Job
 from ontolabel.mappings import repository as mapping_repository
 from ontolabel.models.service import find_model
 from PIL import Image
@@ -122,3 +126,30 @@ def test_the_demo_teacher_trains_from_scratch_at_one_constant_rate(tmp_path: Pat
         str(tmp_path / "demo-source" / "labels"),
     )
     assert (params.taxonomy_id, params.register_as) == (3, TEACHER_NAME)
+
+
+@pytest.mark.redis
+def test_with_a_broker_the_demo_teacher_job_is_sent_to_the_workers(settings: Settings) -> None:
+    # given a deployment with a broker (our own Redis database and queue prefix)
+    import uuid
+
+    from ontolabel.jobs.sweep import queued_messages
+    from support.celery_worker import redis_or_skip
+
+    url = REDIS_URL.rsplit("/", 1)[0] + "/7"
+    redis = redis_or_skip(url)
+    prefix = f"ontolabel-test-demo-{uuid.uuid4().hex[:8]}"
+    brokered = settings.model_copy(update={"redis_url": url, "queue_prefix": prefix})
+    install_demo(brokered, frames_per_dataset=2, size=SIZE, echo=lambda _m: None)
+    try:
+        # when `ontolabel demo --teacher` queues the teacher
+        job_id = int(queue_teacher(brokered, seconds=2).split()[2])
+
+        # then its plan message waits in the workers' queue, and the row says it was sent
+        assert job_id in queued_messages(brokered, redis).plans
+        with session_scope(session_factory_for(brokered)) as session:
+            job = session.get(Job, job_id)
+            assert job is not None and job.sent_at is not None
+    finally:
+        redis.delete(*(redis.keys(f"*{prefix}*") or [f"{prefix}.cpu"]))
+        redis.close()

@@ -234,3 +234,46 @@ def test_an_editor_cancels_only_their_own_jobs(client: TestClient) -> None:
     audit = client.get("/api/audit", params={"entity": "job"}).json()["items"]
     assert [(e["action"], e["actor"]) for e in audit] == [("cancel", "erin"), ("create", "erin")]
     _wait_final(client, job_id)
+
+
+def test_creating_a_job_while_the_broker_is_down_answers_201_and_leaves_it_unsent(
+    settings: Settings,
+) -> None:
+    from ontolabel.api.app import create_app
+
+    # given a server whose broker cannot be reached
+    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/7"}))
+    with TestClient(app) as client:
+        # when a job is created
+        created = client.post("/api/jobs", json={"kind": "test_writer", "params": {"units": 1}})
+
+        # then it is accepted, queued and never sent: the workers' sweep sends it later
+        assert created.status_code == 201, created.text
+        job = client.get(f"/api/jobs/{created.json()['id']}").json()
+        assert job["status"] == "queued"
+        with app.state.session_factory() as session:
+            from ontolabel.jobs import repository
+
+            row = repository.get_job(session, job["id"])
+            assert row is not None and row.sent_at is None
+    app.state.engine.dispose()
+
+
+def test_embedded_a_job_whose_pool_process_died_is_resumed_and_the_pool_restarted(
+    client: TestClient,
+) -> None:
+    # given an embedded server and a job whose second chunk kills its process every time
+    created = client.post(
+        "/api/jobs",
+        json={"kind": "test_writer", "params": {"units": 4, "per_chunk": 2, "die_in_chunks": [1]}},
+    )
+    assert created.status_code == 201, created.text
+
+    # when the pool process dies (the pool breaks), again at each resume
+    job = _wait_final(client, created.json()["id"], timeout_s=90)
+
+    # then the server resumed it each time its lease expired, until the delivery cap
+    assert job["status"] == "failed" and "delivered 4 times" in job["error"], job
+    # and the restarted pool still runs jobs
+    healthy = client.post("/api/jobs", json={"kind": "test_writer", "params": {"units": 2}})
+    assert _wait_final(client, healthy.json()["id"])["status"] == "succeeded"

@@ -160,3 +160,82 @@ def test_a_preview_job_refuses_frame_paths_outside_the_allowed_roots(
     assert "params.frames[0].image" in response.json()["detail"]
     assert client.get("/api/jobs").json()["total"] == 0
     assert not list((settings.home / "cache").rglob("*.npz"))
+
+
+def _pseudo_label_job(client: TestClient, settings: Settings, factory: Any) -> tuple[int, Any]:
+    """A planned 3-chunk pseudo_label job whose first chunk ran (one frame labelled)."""
+    from ontolabel.jobs import repository, runner
+
+    source_id = _taxonomy(client, "src", "source", SOURCE_NAMES)
+    _taxonomy(client, "ext", "extra", EXTRA_NAMES)
+    mapping = client.post(
+        "/api/mappings",
+        json={"name": "m", "extra_taxonomy": "ext", "source_taxonomy": "src", "rows": ROWS},
+    ).json()
+    teacher = segformer_dir(settings.outputs / "teacher", SOURCE_NAMES)
+    model = client.post(
+        "/api/models",
+        json={"name": "teacher", "taxonomy_id": source_id, "kind": "hf_dir", "path": str(teacher)},
+    ).json()
+    images, labels = write_frames(Path(settings.data_roots), ["a", "b", "c"])
+    params = {
+        "model": {"id": model["id"]}, "images_dir": str(images), "labels_dir": str(labels),
+        "mapping": {"mapping_id": mapping["id"], "revision": 1}, "tta": {"scales": [1.0]},
+        "options": {"device": "cpu", "num_workers": 0, "chunk_frames": 1},
+    }  # fmt: skip
+    contract = params_model("pseudo_label")
+    assert contract is not None
+    with session_scope(factory) as session:
+        job_id = jobs.create_job(session, settings, contract.model_validate(params), "t").id
+    owner = runner.new_owner()
+    chunks = runner.plan_job(settings, factory, job_id, owner).chunk_ids
+    assert runner.run_chunk(settings, factory, job_id, chunks[0], owner) is runner.ChunkOutcome.DONE
+    with factory() as session:
+        return job_id, repository.chunks_of(session, job_id)[1]
+
+
+def _manifest(settings: Settings, job_id: int) -> Any:
+    return json.loads((settings.outputs / str(job_id) / "manifest.json").read_text())
+
+
+def test_a_cancelled_pseudo_label_job_s_manifest_says_it_is_partial(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    from ontolabel.jobs import runner
+
+    # given a job one frame in, then cancelled
+    job_id, second = _pseudo_label_job(client, settings, session_factory)
+    with session_scope(session_factory) as session:
+        jobs.cancel_job(session, job_id, "t")
+
+    # when the next chunk notices
+    runner.run_chunk(settings, session_factory, job_id, second.id, runner.new_owner())
+
+    # then the folder's manifest says cancelled, partial, 1 of 3, and lists that frame only
+    manifest = _manifest(settings, job_id)
+    assert (manifest["status"], manifest["partial"]) == ("cancelled", True)
+    assert (manifest["done"], manifest["total"]) == (1, 3)
+    assert list(manifest["frames"]) == ["a"]
+
+
+def test_a_failed_pseudo_label_job_s_manifest_says_why(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    from ontolabel.jobs import runner
+    from ontolabel.jobs.tables import JobChunk
+    from sqlalchemy import update
+
+    # given a job one frame in whose next chunk has used up its deliveries (its workers died)
+    job_id, second = _pseudo_label_job(client, settings, session_factory)
+    with session_scope(session_factory) as session:
+        limit = settings.max_deliveries
+        session.execute(update(JobChunk).where(JobChunk.id == second.id).values(deliveries=limit))
+
+    # when it is delivered once more, the job fails
+    runner.run_chunk(settings, session_factory, job_id, second.id, runner.new_owner())
+
+    # then the manifest says failed, with the error, and which frames are complete
+    manifest = _manifest(settings, job_id)
+    assert (manifest["status"], manifest["partial"]) == ("failed", True)
+    assert "delivered" in manifest["error"] and manifest["done"] == 1
+    assert list(manifest["frames"]) == ["a"]

@@ -3,7 +3,8 @@
 ``detail`` is always a string a person can act on. Domain errors carry their status
 and extra keys (``field``, ``file``, ``line``, a 409's ``current``); request validation
 names each refused field in ``detail`` and lists them in ``errors``; an unknown route, a
-wrong method and an unexpected failure say so in the same shape (docs/api.md).
+wrong method and an unexpected failure say so in the same shape (docs/api.md); an
+unreachable database is 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
@@ -120,6 +123,17 @@ def _not_allowed(request: Request, methods: list[str]) -> JSONResponse:
     return _body(405, ErrorRead(detail=detail), headers={"Allow": allowed})
 
 
+DATABASE_RETRY_AFTER_S = 5
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A database that cannot be reached (down, restarting, refusing connections, pool
+    exhausted): worth retrying shortly, unlike a bug in a query."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error path of ``app`` as an :class:`ErrorRead`."""
 
@@ -166,6 +180,21 @@ def install_error_handlers(app: FastAPI) -> None:
                     return _not_allowed(request, methods)
                 detail = f"{request.method} is not allowed on {request.url.path}"
         return _body(exc.status_code, ErrorRead(detail=detail), headers=exc.headers)
+
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not is_database_unavailable(exc):
+            raise exc  # a bug, not an outage: the 500 handler answers and logs it
+        # The pool pings connections before use (pool_pre_ping), so once the database is
+        # back the next request gets a fresh connection: no restart needed.
+        detail = (
+            f"the database is unavailable ({type(exc.__cause__ or exc).__name__}); "
+            f"try again in {DATABASE_RETRY_AFTER_S} s"
+        )
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
+        return _body(503, ErrorRead(detail=detail), headers=headers)
+
+    for database_error in (DBAPIError, PoolTimeout):
+        app.add_exception_handler(database_error, _database_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

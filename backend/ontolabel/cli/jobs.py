@@ -139,6 +139,8 @@ def resume(job_id: int) -> None:
     dispatcher = CeleryDispatcher(settings)
     dispatcher.enqueue_job(job_id)
     dispatcher.close()
+    with session_scope(factory) as session:
+        repository.mark_job_sent(session, job_id)
     click.echo(f"job {job_id} sent again")
 
 

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         default=30,
         description="A running chunk's lease; renewed every third of it, taken over once expired.",
     )
+    sweep_interval_s: float = Field(
+        default=15.0,
+        description="How often each worker's recovery sweep re-sends chunks whose lease "
+        "expired or whose message was lost, and jobs never sent (docs/jobs.md, Recovery).",
+    )
     trusted_pickles: str = Field(
         default="",
         description="Checkpoint files whose pickles this process may load (os.pathsep-"

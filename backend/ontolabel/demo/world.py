@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
@@ -34,6 +34,7 @@ from ontolabel.domain.formats.reference import (
 from ontolabel.domain.labels import LabelEncoding, parse_color
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.taxonomy import VOID_ID, Taxonomy, TaxonomyClass
+from ontolabel.jobs.dispatch import Dispatcher
 from ontolabel.jobs.train_params import (
     AugmentSettings,
     OptimSettings,
@@ -369,16 +370,34 @@ def queue_teacher(settings: Settings, *, seconds: int = TEACHER_SECONDS) -> str:
     The job registers the model as ``demo-teacher`` when it finishes, so the frame view's
     preview works on the demo without weights from anywhere. It is only queued here: the
     server's embedded runner (or a worker) runs it, in the background, in ``seconds``.
+    With a broker configured it is sent to the workers once committed (no server may be
+    running to pick it up).
     """
+    from ontolabel.jobs import dispatch
+    from ontolabel.jobs.runner import session_factory_for
+
+    factory = session_factory_for(settings)
+    sender = dispatch.CeleryDispatcher(settings) if settings.redis_url else None
+    try:
+        return _queue_teacher_once(settings, factory, seconds, sender)
+    finally:
+        if sender is not None:
+            sender.close()
+
+
+def _queue_teacher_once(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    seconds: int,
+    sender: Dispatcher | None,
+) -> str:
     from sqlalchemy import select
 
     from ontolabel.jobs import service as job_service
-    from ontolabel.jobs.runner import session_factory_for
     from ontolabel.jobs.tables import Job
     from ontolabel.models.service import find_model
     from ontolabel.taxonomies.repository import get_taxonomy_by_name
 
-    factory = session_factory_for(settings)
     with session_scope(factory) as session:
         if find_model(session, TEACHER_NAME) is not None:
             return f"teacher {TEACHER_NAME} already registered"
@@ -392,5 +411,6 @@ def queue_teacher(settings: Settings, *, seconds: int = TEACHER_SECONDS) -> str:
         if source is None:
             raise LookupError(f"taxonomy {FINE_TAXONOMY.name} missing: run install_demo first")
         params = teacher_params(settings.demo_root / "demo-source", source.id, seconds)
-        job_id = job_service.create_job(session, settings, params, DEMO_USER.name).id
+        job = job_service.create_job(session, settings, params, DEMO_USER.name, dispatcher=sender)
+        job_id = job.id
     return f"teacher job {job_id} queued ({seconds} s of training once a runner picks it up)"

@@ -13,6 +13,7 @@ import threading
 import time
 import weakref
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -51,6 +52,13 @@ class CeleryDispatcher:
     def enqueue_job(self, job_id: int) -> None:
         self._app.send_task(PLAN_TASK, args=[job_id], queue=queue_name(self._settings, "cpu"))
 
+    send_plan = enqueue_job  # what the recovery sweep calls it (``sweep.Sender``)
+
+    def send_chunk(self, job_id: int, chunk_id: int, queue: str) -> None:
+        self._app.send_task(
+            CHUNK_TASK, args=[job_id, chunk_id, queue], queue=queue_name(self._settings, queue)
+        )
+
     def close(self) -> None:
         self._app.close()
 
@@ -60,7 +68,10 @@ def _pool_init(stop: Any) -> None:
     from ontolabel.jobs import runner
 
     def watch() -> None:
-        stop.wait()
+        # Polled, never ``stop.wait()``: a process killed while waiting on a shared Event
+        # stays counted as a sleeper, and the server's ``stop.set()`` then blocks forever.
+        while not stop.is_set():
+            time.sleep(0.5)
         runner.request_stop()
 
     threading.Thread(target=watch, daemon=True, name="stop-watch").start()
@@ -83,6 +94,7 @@ class InProcessDispatcher:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self.running: set[Future[str]] = set()
+        self._jobs: dict[Future[str], int] = {}
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -96,13 +108,37 @@ class InProcessDispatcher:
             return self._pool
 
     def enqueue_job(self, job_id: int) -> None:
-        future = self._ensure_pool().submit(_drive, self._settings, job_id)
-        self.running.add(future)
-        future.add_done_callback(lambda f: self._done(job_id, f))
+        pool = self._ensure_pool()
+        try:
+            future = pool.submit(_drive, self._settings, job_id)
+        except BrokenProcessPool:  # a pool process died (OOM, a crashing chunk): start anew
+            self._drop_pool(pool)
+            future = self._ensure_pool().submit(_drive, self._settings, job_id)
+        with self._lock:
+            self.running.add(future)
+            self._jobs[future] = job_id
+        future.add_done_callback(lambda f: self._done(job_id, f, pool))
 
-    def _done(self, job_id: int, future: Future[str]) -> None:
-        self.running.discard(future)
+    def in_flight(self) -> set[int]:
+        """Jobs a process of this pool is driving now."""
+        with self._lock:
+            return set(self._jobs.values())
+
+    def _done(self, job_id: int, future: Future[str], pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            self.running.discard(future)
+            self._jobs.pop(future, None)
+        if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+            # Every job of the broken pool stopped; ``JobPickup`` resumes them once their
+            # leases expire (and the delivery cap stops a chunk that keeps killing it).
+            self._drop_pool(pool)
         _report(job_id, future)
+
+    def _drop_pool(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         """Ask running chunks to hand their lease back between frames, then wait."""
@@ -157,19 +193,32 @@ class JobPickup:
         self._dispatcher.enqueue_job(job_id)
 
     def poll_once(self) -> list[int]:
-        """Send the waiting jobs not sent lately; returns their ids."""
+        """Send the waiting jobs not sent lately; returns their ids.
+
+        Embedded, also resume the jobs whose process died (an expired chunk, plan or
+        finish lease) that no process of this server drives now; under Celery the
+        workers' sweep does that (``jobs/sweep.py``).
+        """
         from ontolabel.jobs import repository
 
         cutoff = datetime.now(UTC) - timedelta(seconds=self._grace_s)
         with self._factory() as session:
             waiting = repository.waiting_job_ids(session, cutoff)
+            abandoned = repository.abandoned_job_ids(session)
+        resumed = []
+        if isinstance(self._dispatcher, InProcessDispatcher):
+            busy = self._dispatcher.in_flight()
+            for job_id in (j for j in abandoned if j not in busy):
+                log.warning("job %s: its process died; resuming it", job_id)
+                self._dispatcher.enqueue_job(job_id)
+                resumed.append(job_id)
         now = time.monotonic()
         self._sent = {j: t for j, t in self._sent.items() if j in waiting}
         due = [j for j in waiting if now - self._sent.get(j, -self._resend_s) >= self._resend_s]
         for job_id in due:
             self._dispatcher.enqueue_job(job_id)
             self._sent[job_id] = now
-        return due
+        return [*due, *resumed]
 
     def _loop(self) -> None:
         while not self._stop.wait(self._every_s):

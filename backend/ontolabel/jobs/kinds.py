@@ -106,6 +106,16 @@ class JobContext(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class JobEnding:
+    """How a job ended without ``finish``: cancelled or failed, and how far it got."""
+
+    status: str
+    error: str | None
+    done: int
+    total: int
+
+
 P = TypeVar("P", bound=JobParams)
 C = TypeVar("C", bound=BaseModel)
 
@@ -129,6 +139,9 @@ class JobKind(Generic[P, C]):
     run_chunk: Callable[[JobContext, C], None]
     finish: Callable[[JobContext, P], JSON] | None = None
     """Returns the job's outputs (stored on the job row)."""
+    on_end: Callable[[JobContext, P, JobEnding], None] | None = None
+    """Runs once when the job is cancelled or fails after it started: mark its outputs
+    partial (e.g. a manifest saying so), so the folder cannot pass for a finished one."""
 
     @property
     def name(self) -> str:

@@ -223,9 +223,18 @@ def claim_planning(session: Session, job_id: int, owner: str, lease_s: int) -> b
 
 
 def store_plan(
-    session: Session, job_id: int, owner: str, chunks: list[dict[str, Any]], total: int
+    session: Session,
+    job_id: int,
+    owner: str,
+    chunks: list[dict[str, Any]],
+    total: int,
+    queue: str | None = None,
 ) -> bool:
-    """Save the chunks and start the job in the planner's transaction."""
+    """Save the chunks and start the job in the planner's transaction.
+
+    The chunks count as dispatched now: the planner sends them right after this commits
+    (and if it dies first, the sweep sees no message for them and sends them).
+    """
     now = utcnow()
     started = _update(
         session,
@@ -243,7 +252,8 @@ def store_plan(
     if started.rowcount != 1:
         return False
     session.add_all(
-        JobChunk(job_id=job_id, index=i, params=params) for i, params in enumerate(chunks)
+        JobChunk(job_id=job_id, index=i, params=params, queue=queue, dispatched_at=now)
+        for i, params in enumerate(chunks)
     )
     session.flush()
     return True
@@ -300,6 +310,14 @@ def claim_chunk(session: Session, chunk_id: int, owner: str, lease_s: int) -> Jo
     assert chunk is not None
     sync_progress(session, chunk.job_id)
     return chunk
+
+
+def chunk_lease_holder(session: Session, chunk_id: int) -> tuple[str | None, datetime | None]:
+    """Who holds (or last held) a chunk's lease and until when: read before taking it over."""
+    row = session.execute(
+        select(JobChunk.lease_owner, JobChunk.lease_expires_at).where(JobChunk.id == chunk_id)
+    ).one_or_none()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def renew_job_lease(session: Session, job_id: int, owner: str, lease_s: int) -> bool:
@@ -405,3 +423,141 @@ def train_epochs(
     total = session.scalar(select(func.count()).select_from(TrainEpoch).where(where)) or 0
     query = select(TrainEpoch).where(where).order_by(TrainEpoch.epoch)
     return list(session.scalars(query.offset(offset).limit(limit)).all()), total
+
+
+# -- dispatch stamps and the recovery sweep ----------------------------------------------
+
+
+def mark_job_sent(session: Session, job_id: int) -> None:
+    _update(session, update(Job).where(Job.id == job_id).values(sent_at=utcnow()))
+
+
+def mark_chunks_dispatched(session: Session, chunk_ids: list[int]) -> None:
+    if chunk_ids:
+        query = update(JobChunk).where(JobChunk.id.in_(chunk_ids))
+        _update(session, query.values(dispatched_at=utcnow()))
+
+
+def _stale(column: Any, cutoff: datetime) -> Any:
+    return or_(column.is_(None), column < cutoff)
+
+
+def stranded_chunks(session: Session, cutoff: datetime, limit: int = 500) -> list[JobChunk]:
+    """Unfinished chunks of running jobs that no live copy holds (lease free or expired)
+    and that were last sent before ``cutoff``: their message may be gone."""
+    now = utcnow()
+    query = (
+        select(JobChunk)
+        .join(Job, Job.id == JobChunk.job_id)
+        .where(
+            Job.status == "running",
+            JobChunk.status.in_(("pending", "running")),
+            _lease_free(JobChunk.lease_owner, JobChunk.lease_expires_at, now),
+            _stale(JobChunk.dispatched_at, cutoff),
+        )
+        .order_by(JobChunk.job_id, JobChunk.index)
+        .limit(limit)
+    )
+    return list(session.scalars(query).all())
+
+
+def take_chunk_redispatch(session: Session, chunk_id: int, cutoff: datetime) -> bool:
+    """Claim the re-send of a stranded chunk: of several sweepers, exactly one wins (the
+    others' conditional UPDATE finds ``dispatched_at`` fresh)."""
+    now = utcnow()
+    result = _update(
+        session,
+        update(JobChunk)
+        .where(
+            JobChunk.id == chunk_id,
+            JobChunk.status.in_(("pending", "running")),
+            _lease_free(JobChunk.lease_owner, JobChunk.lease_expires_at, now),
+            _stale(JobChunk.dispatched_at, cutoff),
+        )
+        .values(dispatched_at=now),
+    )
+    return bool(result.rowcount == 1)
+
+
+def _job_stranded(created_before: datetime, cutoff: datetime, now: datetime) -> Any:
+    """Queued and never sent (or sent before ``cutoff``); planning or finishing with the
+    job lease expired; or running with every chunk ended and nobody finishing it."""
+    unfinished = (
+        select(JobChunk.id)
+        .where(JobChunk.job_id == Job.id, JobChunk.status.not_in(FINAL_CHUNK_STATUSES))
+        .exists()
+    )
+    any_chunk = select(JobChunk.id).where(JobChunk.job_id == Job.id).exists()
+    lease_free = _lease_free(Job.lease_owner, Job.lease_expires_at, now)
+    return and_(
+        Job.created_at < created_before,
+        _stale(Job.sent_at, cutoff),
+        or_(
+            and_(Job.status == "queued", Job.cancel_requested.is_(False)),
+            and_(Job.status == "planning", lease_free),
+            and_(Job.status == "running", lease_free, any_chunk, ~unfinished),
+        ),
+    )
+
+
+def stranded_jobs(
+    session: Session, created_before: datetime, cutoff: datetime, limit: int = 100
+) -> list[Job]:
+    query = (
+        select(Job)
+        .where(_job_stranded(created_before, cutoff, utcnow()))
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query).all())
+
+
+def take_job_redispatch(
+    session: Session, job_id: int, created_before: datetime, cutoff: datetime
+) -> bool:
+    """Claim the (re-)send of a stranded job's next step; one sweeper wins."""
+    now = utcnow()
+    query = update(Job).where(Job.id == job_id, _job_stranded(created_before, cutoff, now))
+    return bool(_update(session, query.values(sent_at=now)).rowcount == 1)
+
+
+def last_chunk_id(session: Session, job_id: int) -> int | None:
+    query = select(JobChunk.id).where(JobChunk.job_id == job_id).order_by(JobChunk.index.desc())
+    return session.scalars(query.limit(1)).first()
+
+
+def abandoned_job_ids(session: Session, limit: int = 100) -> list[int]:
+    """Started jobs whose driving process died: planning or finishing with the job lease
+    expired, a chunk still running with its lease expired, or every chunk done with
+    nobody finishing (what the embedded runner resumes; Celery's sweep re-sends these)."""
+    now = utcnow()
+    expired_chunk = (
+        select(JobChunk.id)
+        .where(
+            JobChunk.job_id == Job.id,
+            JobChunk.status == "running",
+            JobChunk.lease_expires_at < now,
+        )
+        .exists()
+    )
+    unfinished = (
+        select(JobChunk.id)
+        .where(JobChunk.job_id == Job.id, JobChunk.status.not_in(FINAL_CHUNK_STATUSES))
+        .exists()
+    )
+    any_chunk = select(JobChunk.id).where(JobChunk.job_id == Job.id).exists()
+    job_lease_expired = and_(Job.lease_owner.is_not(None), Job.lease_expires_at < now)
+    lease_free = _lease_free(Job.lease_owner, Job.lease_expires_at, now)
+    query = (
+        select(Job.id)
+        .where(
+            or_(
+                and_(Job.status == "planning", job_lease_expired),
+                and_(Job.status == "running", expired_chunk),
+                and_(Job.status == "running", lease_free, any_chunk, ~unfinished),
+            )
+        )
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query).all())

@@ -30,7 +30,7 @@ from ontolabel.core.db import make_engine, make_session_factory, session_scope
 from ontolabel.core.writes import begin_write
 from ontolabel.errors import OntolabelError
 from ontolabel.jobs import repository
-from ontolabel.jobs.kinds import JobKind, get_kind, import_kind_modules
+from ontolabel.jobs.kinds import JobEnding, JobKind, get_kind, import_kind_modules
 from ontolabel.jobs.tables import FINAL_CHUNK_STATUSES, FINAL_JOB_STATUSES, JobChunk
 
 log = logging.getLogger(__name__)
@@ -183,15 +183,34 @@ class _Heartbeat:
         return repository.renew_chunk_lease(session, ctx.chunk_id, ctx.owner, self._lease_s)
 
     def _beat(self) -> None:
+        down_since: float | None = None
+        error = ""
         while not self._stop.wait(self._lease_s / 3):
             try:
                 renewed = _write(self._ctx.session_factory, self._renew)
-            except Exception:  # a database hiccup: try again next beat
+            except Exception as exc:  # a database outage: try again next beat
                 log.exception("lease renewal failed for job %s", self._ctx.job_id)
+                down_since = down_since if down_since is not None else time.monotonic()
+                error = _error_text(exc)
                 continue
+            if down_since is not None:
+                self._note_outage(time.monotonic() - down_since, error)
+                down_since = None
             if not renewed:
                 self._ctx.lease_lost.set()
                 return
+
+    def _note_outage(self, seconds: float, error: str) -> None:
+        where = "plan/finish" if self._ctx.chunk_id is None else f"chunk id {self._ctx.chunk_id}"
+        message = (
+            f"{self._ctx.owner}: the database was unreachable for about {seconds:.0f} s "
+            f"while running {where} ({error[:200]})"
+        )
+        log.warning("job %s: %s", self._ctx.job_id, message)
+        try:
+            self._ctx.log(message, "warning")
+        except Exception:
+            log.exception("could not log the outage of job %s", self._ctx.job_id)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -204,24 +223,52 @@ def _error_text(exc: BaseException) -> str:
     return last[:2000]
 
 
+def log_job_event(settings: Settings, job_id: int, level: str, message: str) -> None:
+    """A line in the job's log, from a caller without a session (the worker's tasks)."""
+    _job_log(session_factory_for(settings), job_id, level, message)
+
+
 def _job_log(factory: sessionmaker[Session], job_id: int, level: str, message: str) -> None:
     _write(factory, lambda s: repository.append_event(s, job_id, level, message))
 
 
-def _settle_cancelled(factory: sessionmaker[Session], job_id: int) -> None:
-    def work(session: Session) -> None:
+def _settle_cancelled(settings: Settings, factory: sessionmaker[Session], job_id: int) -> None:
+    def work(session: Session) -> bool:
         if repository.finalize_job(session, job_id, "cancelled"):
             repository.append_event(session, job_id, "info", "job cancelled")
+            return True
+        return False
 
-    _write(factory, work)
+    if _write(factory, work):
+        _ended(settings, factory, job_id)
 
 
-def _fail_job(factory: sessionmaker[Session], job_id: int, error: str) -> None:
-    def work(session: Session) -> None:
+def _fail_job(settings: Settings, factory: sessionmaker[Session], job_id: int, error: str) -> None:
+    def work(session: Session) -> bool:
         if repository.finalize_job(session, job_id, "failed", error=error):
             repository.append_event(session, job_id, "error", f"job failed: {error}")
+            return True
+        return False
 
-    _write(factory, work)
+    if _write(factory, work):
+        _ended(settings, factory, job_id)
+
+
+def _ended(settings: Settings, factory: sessionmaker[Session], job_id: int) -> None:
+    """Let the kind mark what a cancelled or failed job leaves (``JobKind.on_end``)."""
+    with factory() as session:
+        job = repository.get_job(session, job_id)
+        if job is None:
+            return
+        ending = JobEnding(status=job.status, error=job.error, done=job.done, total=job.total)
+        kind_name, params = job.kind, dict(job.params)
+    try:
+        kind = load_kind(settings, kind_name)
+        if kind.on_end is not None:
+            ctx = JobRunContext(settings, factory, job_id, new_owner())
+            kind.on_end(ctx, kind.params.model_validate(params), ending)
+    except Exception:  # the job has ended either way; its folder just says less
+        log.exception("job %s: could not record its %s end", job_id, ending.status)
 
 
 def _kind_or_fail(
@@ -233,7 +280,7 @@ def _kind_or_fail(
     except (KeyError, ImportError) as exc:
         error = f"this worker cannot run {name!r} jobs: {_error_text(exc)}"
         log.exception("job %s: %s", job_id, error)
-        _fail_job(factory, job_id, error)
+        _fail_job(settings, factory, job_id, error)
         return None
 
 
@@ -280,7 +327,7 @@ def plan_job(
             state = repository.job_state(session, job_id)
             pending = repository.unfinished_chunk_ids(session, job_id)
         if state and state[1] and state[0] not in FINAL_JOB_STATUSES:
-            _settle_cancelled(factory, job_id)
+            _settle_cancelled(settings, factory, job_id)
             return PlanResult([], kind.queue)
         running = state is not None and state[0] == "running"
         planning = state is not None and state[0] == "planning"
@@ -293,12 +340,12 @@ def plan_job(
     except Exception as exc:
         error = f"planning failed: {_error_text(exc)}"
         log.exception("job %s: %s", job_id, error)
-        _fail_job(factory, job_id, error)
+        _fail_job(settings, factory, job_id, error)
         return PlanResult([], kind.queue)
 
     def store(session: Session) -> list[int]:
         chunks = [chunk.model_dump(mode="json") for chunk in plan.chunks]
-        if not repository.store_plan(session, job_id, owner, chunks, plan.total):
+        if not repository.store_plan(session, job_id, owner, chunks, plan.total, kind.queue):
             return []
         repository.append_event(
             session, job_id, "info", f"planned {len(plan.chunks)} chunk(s), {plan.total} unit(s)"
@@ -331,15 +378,20 @@ def run_chunk(
             return ChunkOutcome.STOPPED
         kind_name, cancel = job.kind, job.cancel_requested
     if cancel:
-        _settle_cancelled(factory, job_id)
+        _settle_cancelled(settings, factory, job_id)
         return ChunkOutcome.STOPPED
     kind = _kind_or_fail(settings, factory, job_id, kind_name)
     if kind is None:
         return ChunkOutcome.STOPPED
 
-    chunk = _write(
-        factory, lambda s: repository.claim_chunk(s, chunk_id, owner, settings.job_lease_s)
-    )
+    def claim(session: Session) -> tuple[JobChunk | None, str | None]:
+        held_by, _until = repository.chunk_lease_holder(session, chunk_id)
+        taken = repository.claim_chunk(session, chunk_id, owner, settings.job_lease_s)
+        if taken is not None:
+            _note_delivery(session, taken, held_by, owner)
+        return taken, held_by
+
+    chunk, _held_by = _write(factory, claim)
     if chunk is None:
         with factory() as session:
             current = session.get(JobChunk, chunk_id)
@@ -357,7 +409,7 @@ def run_chunk(
             f"(limit {settings.max_deliveries}); its worker keeps dying or timing out"
         )
         _write(factory, lambda s: repository.end_chunk(s, chunk_id, owner, "failed", error=error))
-        _fail_job(factory, job_id, error)
+        _fail_job(settings, factory, job_id, error)
         return ChunkOutcome.DONE
 
     ctx = JobRunContext(
@@ -386,7 +438,7 @@ def run_chunk(
         return ChunkOutcome.STOPPED
     if ctx.is_cancelled():
         _write(factory, lambda s: repository.end_chunk(s, chunk_id, owner, "cancelled"))
-        _settle_cancelled(factory, job_id)
+        _settle_cancelled(settings, factory, job_id)
         return ChunkOutcome.STOPPED
 
     def mark_done(session: Session) -> bool:
@@ -399,6 +451,27 @@ def run_chunk(
     if finish_job(settings, factory, job_id, owner):
         return ChunkOutcome.BUSY  # another copy is finishing; look again later
     return ChunkOutcome.DONE
+
+
+def _note_delivery(session: Session, chunk: JobChunk, held_by: str | None, owner: str) -> None:
+    """Log a chunk delivered again: its earlier copy's lease expired (that worker died or
+    lost the database) and this copy takes over, or a re-sent message arrived."""
+    if chunk.deliveries <= 1:
+        return
+    if held_by is not None:
+        message = (
+            f"chunk {chunk.index}: the lease of {held_by} expired; {owner} takes it over "
+            f"(delivery {chunk.deliveries})"
+        )
+    else:
+        message = f"chunk {chunk.index} delivered again (delivery {chunk.deliveries}) to {owner}"
+    log.warning("job %s: %s", chunk.job_id, message)
+    repository.append_event(session, chunk.job_id, "warning", message)
+
+
+def note_dispatched(factory: sessionmaker[Session], chunk_ids: list[int]) -> None:
+    """Stamp chunks as just sent, so the sweep does not send them again too soon."""
+    _write(factory, lambda s: repository.mark_chunks_dispatched(s, chunk_ids))
 
 
 def _chunk_raised(
@@ -428,7 +501,7 @@ def _chunk_raised(
 
     _write(factory, work)
     if final:
-        _fail_job(factory, job_id, f"chunk {chunk.index} failed: {error}")
+        _fail_job(settings, factory, job_id, f"chunk {chunk.index} failed: {error}")
         return ChunkOutcome.DONE
     return ChunkOutcome.RETRY
 
@@ -450,7 +523,7 @@ def finish_job(settings: Settings, factory: sessionmaker[Session], job_id: int, 
             return False
         if state[1]:
             if not busy:
-                _settle_cancelled(factory, job_id)  # cancelled after its last chunk ended
+                _settle_cancelled(settings, factory, job_id)  # cancelled after its last chunk ended
             return False
         return state[0] == "running" and not unfinished
     with factory() as session:
@@ -466,7 +539,7 @@ def finish_job(settings: Settings, factory: sessionmaker[Session], job_id: int, 
     except Exception as exc:
         error = f"finishing failed: {_error_text(exc)}"
         log.exception("job %s: %s", job_id, error)
-        _fail_job(factory, job_id, error)
+        _fail_job(settings, factory, job_id, error)
         return False
 
     def work(session: Session) -> None:
@@ -531,6 +604,6 @@ def run_job_inline(settings: Settings, job_id: int) -> str:
     with factory() as session:
         state = repository.job_state(session, job_id)
     if state and state[1] and state[0] not in FINAL_JOB_STATUSES and not _stop_requested.is_set():
-        _settle_cancelled(factory, job_id)
+        _settle_cancelled(settings, factory, job_id)
         return "cancelled"
     return state[0] if state else "missing"

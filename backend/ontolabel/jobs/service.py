@@ -73,18 +73,23 @@ def create_job(
 
 
 def _enqueue(target: dispatch.Dispatcher, bind: Engine | Connection, job_id: int) -> None:
-    """Send a committed job; an unreachable broker leaves it queued and says so."""
+    """Send a committed job and stamp it sent; an unreachable broker leaves it queued,
+    unsent, and says so: the workers' sweep sends it once the broker is back."""
     try:
         target.enqueue_job(job_id)
     except Exception as exc:
         log.exception("could not dispatch job %s", job_id)
         message = (
-            f"could not send the job to the workers ({exc}); it stays queued: "
-            f"retry with `ontolabel jobs resume {job_id}`"
+            f"could not send the job to the workers ({exc}); it stays queued and the "
+            f"workers' sweep sends it once the broker is back (or `ontolabel jobs resume {job_id}`)"
         )
         with Session(bind) as session:
-            repository.append_event(session, job_id, "error", message)
+            repository.append_event(session, job_id, "warning", message)
             session.commit()
+        return
+    with Session(bind) as session:
+        repository.mark_job_sent(session, job_id)
+        session.commit()
 
 
 def get_job(session: Session, job_id: int) -> Job:

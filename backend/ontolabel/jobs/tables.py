@@ -1,4 +1,4 @@
-"""SQL tables of the jobs domain (migrations: 0003_jobs, 0009_train_epochs).
+"""SQL tables of the jobs domain (migrations: 0003_jobs, 0009_train_epochs, 0010f_job_sweep).
 
 The job row is the record of truth for status, progress, outputs and errors;
 Celery's result backend is never read.
@@ -55,6 +55,8 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    """When its plan message was last sent; None: never (the broker was unreachable)."""
 
 
 class JobChunk(Base):
@@ -70,6 +72,10 @@ class JobChunk(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     done: Mapped[int] = mapped_column(Integer, default=0)
     deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    queue: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The kind's queue (cpu, gpu), so the sweep can re-send without loading the kind."""
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    """When a message for it was last sent (the sweep re-sends lost ones)."""
     lease_owner: Mapped[str | None] = mapped_column(String(128), default=None)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

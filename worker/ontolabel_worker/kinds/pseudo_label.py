@@ -4,8 +4,9 @@
 names them by one *provenance* digest; ``run_chunk`` labels the frames whose existing
 output was not made by that provenance (a rerun with an edited mapping, another model or
 other settings relabels instead of keeping labels the manifest would misdescribe);
-``finish`` writes ``manifest.json`` with each frame's provenance. A rerun after a mapping
-edit keeps the frames that hold no label whose allowed set changed (``carry_over``).
+``finish`` writes ``manifest.json`` with each frame's provenance; a cancelled or failed
+job writes one too, marked ``partial`` with its status, error and progress. A rerun after a
+mapping edit keeps the frames that hold no label whose allowed set changed (``carry_over``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ontolabel.core.paths import resolve_job_folder
 from ontolabel.domain.constraint import allowed_table
 from ontolabel.domain.staleness import constraint_rows
 from ontolabel.errors import InvalidInput
-from ontolabel.jobs.kinds import JobContext, JobKind, Plan, register
+from ontolabel.jobs.kinds import JobContext, JobEnding, JobKind, Plan, register
 from ontolabel.jobs.label_folders import PROVENANCE_DIR, STATE_DIR, rows_path
 from ontolabel.jobs.params import InlineMapping, PseudoLabelOptions, PseudoLabelParams, TTASettings
 
@@ -178,6 +179,25 @@ def run_chunk(ctx: JobContext, chunk: PseudoLabelChunk) -> None:
 
 def finish(ctx: JobContext, params: PseudoLabelParams) -> JSON:
     """Write ``manifest.json``: every PNG in the folder with what produced it, or its error."""
+    out, summary = _write_manifest(ctx, params, {"status": "succeeded"})
+    return {"output_dir": str(out), "manifest": str(out / "manifest.json"), **summary}
+
+
+def on_end(ctx: JobContext, params: PseudoLabelParams, ending: JobEnding) -> None:
+    """A cancelled or failed job's folder says so: the same manifest, with its status,
+    error and progress, listing only the frames that were completed (``partial``)."""
+    end = {
+        "status": ending.status,
+        "partial": True,
+        "error": ending.error,
+        "done": ending.done,
+        "total": ending.total,
+    }
+    _write_manifest(ctx, params, end)
+
+
+def _write_manifest(ctx: JobContext, params: PseudoLabelParams, end: JSON) -> tuple[Path, JSON]:
+    """The manifest, written atomically (temp file + rename): ``end`` says how the job ended."""
     pinned = resolve_mapping(ctx, params.mapping)
     model = resolve_model(ctx, params.model)
     digest, description = provenance(pinned, model, params)
@@ -198,6 +218,7 @@ def finish(ctx: JobContext, params: PseudoLabelParams) -> JSON:
     manifest = {
         "job_id": ctx.job_id,
         "kind": "pseudo_label",
+        **end,
         "mapping": pinned.description,
         "model": model.description,
         # what was asked for, and what the frames really ran in (CPU has no bf16 autocast)
@@ -212,7 +233,7 @@ def finish(ctx: JobContext, params: PseudoLabelParams) -> JSON:
         "summary": summary,
     }
     writer.write_json(out / "manifest.json", manifest)
-    return {"output_dir": str(out), "manifest": str(out / "manifest.json"), **summary}
+    return out, summary
 
 
 def _summary(current: list[JSON], errors: int, older: int) -> JSON:
@@ -246,5 +267,6 @@ PSEUDO_LABEL = register(
         plan=plan,
         run_chunk=run_chunk,
         finish=finish,
+        on_end=on_end,
     )
 )
