@@ -105,11 +105,12 @@ def test_every_time_in_every_response_is_utc(
         media = next((m for m in JSON_TYPES if m in ok.get("content", {})), None)
         if media is None:
             continue
+        parameters = operations["get"].get("parameters", [])
         query = {
-            p["name"]: ids[p["name"]]
-            for p in operations["get"].get("parameters", [])
-            if p["in"] == "query" and p["name"] in ids
+            p["name"]: ids[p["name"]] for p in parameters if p["in"] == "query" and p["name"] in ids
         }
+        if any(p.get("required") and p["name"] not in ids for p in parameters):
+            continue  # it reads a job's folder (the stale count): no timestamps, no generic call
         url = path.format(**ids) + ("?" + "&".join(f"{k}={v}" for k, v in query.items()))
         answered[path] = [t for body in _bodies(client, url, media) for t in _times(body)]
     # then every time in them names UTC
