@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
@@ -46,6 +47,16 @@ def _body(
     status: int, content: ErrorRead, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(content.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+RETRY_AFTER_S = 1
+"""What a 503 asks a client to wait: a busy moment passes within about a second."""
+
+
+def service_unavailable(detail: str) -> JSONResponse:
+    """503 with ``Retry-After``: the server is well but busy; the same request will do."""
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    return _body(503, ErrorRead(detail=detail), headers=headers)
 
 
 def field_name(loc: Sequence[str | int]) -> str:
@@ -95,6 +106,14 @@ def install_error_handlers(app: FastAPI) -> None:
                 use = f"; use {allowed}" if allowed else ""
                 detail = f"{request.method} is not allowed on {request.url.path}{use}"
         return _body(exc.status_code, ErrorRead(detail=detail), headers=exc.headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every database connection stayed busy for ONTOLABEL_DB_POOL_TIMEOUT_S.
+        return service_unavailable(
+            f"the server is busy ({request.method} {request.url.path} waited for a database "
+            "connection too long); retry in a moment"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
