@@ -199,7 +199,9 @@ def _running(command: list[str], env: dict[str, str], what: str) -> Iterator[str
 
 
 def _install_demo(env: dict[str, str]) -> None:
-    subprocess.run([*_ontolabel(), "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    """``ontolabel db upgrade`` (a new PostgreSQL database needs it), then ``ontolabel demo``."""
+    for step in (["db", "upgrade"], ["demo"]):
+        subprocess.run([*_ontolabel(), *step], env=env, cwd=ROOT, check=True, capture_output=True)
 
 
 def _prepare(base: str, clients: int) -> World:
@@ -346,7 +348,8 @@ async def _reads(base: str, path: str, clients: int, seconds: float) -> Tally:
 
 def _verify(base: str, world: World, states: list[ClientState], tally: Tally) -> None:
     """Every write that answered 2xx is stored: revisions, sample sets, one job per key."""
-    with httpx.Client(base_url=base, timeout=60) as client:
+    # The server may still be answering requests of clients that gave up: wait for it.
+    with httpx.Client(base_url=base, timeout=600) as client:
         for state in states:
             head = client.get(f"/api/mappings/{state.mapping_id}").json()["head_revision"]
             if head != 1 + state.edits:
@@ -492,6 +495,7 @@ def main(argv: list[str] | None = None) -> None:
     if "sqlite" in wanted:
         with tempfile.TemporaryDirectory(prefix="ontolabel-load-") as tmp:
             figures.append(run_database("SQLite", None, args.clients, args.seconds, Path(tmp)))
+            _print(figures[-1])
     if "postgresql" in wanted:
         admin_url = args.database_url or PG_ADMIN_URL
         try:
@@ -506,22 +510,25 @@ def main(argv: list[str] | None = None) -> None:
                 figures.append(
                     run_database("PostgreSQL", url, args.clients, args.seconds, Path(tmp))
                 )
-    for f in figures:
-        print(
-            f"load [{f.database}]: {f.clients} clients, {f.seconds:.0f} s, {f.requests} requests "
-            f"({f.writes} writes, {f.jobs_created} jobs): p50 {f.p50_ms:.0f} ms, p95 "
-            f"{f.p95_ms:.0f} ms, p99 {f.p99_ms:.0f} ms, max {f.max_ms:.0f} ms, {f.rps:.0f} req/s, "
-            f"{f.errors} errors; mapping reads {f.app_read_rps:.0f} req/s vs bare "
-            f"{f.bare_read_rps:.0f} (ratio {f.ratio:.2f})"
-        )
-        for example in f.examples:
-            print(f"  error: {example}")
     for reason in skipped:
         print(reason)
     if not args.no_write:
         _write_section(figures, skipped)
     if any(f.errors for f in figures):
         raise SystemExit(1)
+
+
+def _print(f: Figures) -> None:
+    print(
+        f"load [{f.database}]: {f.clients} clients, {f.seconds:.0f} s, {f.requests} requests "
+        f"({f.writes} writes, {f.jobs_created} jobs): p50 {f.p50_ms:.0f} ms, p95 "
+        f"{f.p95_ms:.0f} ms, p99 {f.p99_ms:.0f} ms, max {f.max_ms:.0f} ms, {f.rps:.0f} req/s, "
+        f"{f.errors} errors; mapping reads {f.app_read_rps:.0f} req/s vs bare "
+        f"{f.bare_read_rps:.0f} (ratio {f.ratio:.2f})",
+        flush=True,
+    )
+    for example in f.examples:
+        print(f"  error: {example}", flush=True)
 
 
 if __name__ == "__main__":

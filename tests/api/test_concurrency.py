@@ -148,6 +148,6 @@ def test_route_threads_match_the_pool(settings: Settings) -> None:
 
     with TestClient(app) as client:
         assert client.portal is not None
-        assert client.portal.call(tokens) == 12
+        assert client.portal.call(tokens) == sized.thread_count
         assert app.state.engine.pool.size() == 7
     app.state.engine.dispose()

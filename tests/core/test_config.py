@@ -62,3 +62,13 @@ def test_a_quoted_tilde_means_the_user_home(clean_env: pytest.MonkeyPatch, tmp_p
     assert settings.home == user / "labels"
     assert settings.outputs == user / "pseudo"
     assert settings.allowed_data_roots[0] == user / "data"
+
+
+def test_route_threads_follow_the_database_unless_set(tmp_path: Path) -> None:
+    pg = "postgresql+psycopg://u@h/db"
+    sizes = {"db_pool_size": 20, "db_max_overflow": 20}
+    assert Settings(home=tmp_path, **sizes).thread_count == 8  # SQLite: one writer
+    assert Settings(home=tmp_path, database_url=pg, **sizes).thread_count == 40
+    assert Settings(home=tmp_path, database_url=pg, api_threads=5, **sizes).thread_count == 5
+    with pytest.raises(ValueError, match="db_pool_size"):
+        Settings(home=tmp_path, db_pool_size=0)

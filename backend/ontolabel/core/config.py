@@ -9,6 +9,13 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SQLITE_THREADS = 8
+"""Route threads on SQLite. It has one writer, and the thread holding its lock shares the
+GIL with every other route thread: with 40 of them (AnyIO's default) a write held the
+lock 40 times its CPU time while the rest waited on it, each holding a thread and a
+connection, until reads too found none (bench/bench_load.py). More requests queue
+without a thread instead, and the writer keeps most of the interpreter."""
+
 
 class Settings(BaseSettings):
     """Every knob of a deployment; the embedded default needs none of them set."""
@@ -62,8 +69,8 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=1000,
-        description="Threads that run the API's synchronous routes; 0 = pool size + overflow, "
-        "so every thread that needs a connection can have one.",
+        description="Threads that run the API's synchronous routes; 0 = pool size + overflow "
+        f"on PostgreSQL (every thread can have a connection), {SQLITE_THREADS} on SQLite.",
     )
     max_connections: int = Field(
         default=2048,
@@ -109,8 +116,12 @@ class Settings(BaseSettings):
 
     @property
     def thread_count(self) -> int:
-        """Threads for synchronous routes (``api_threads``, or what the pool can serve)."""
-        return self.api_threads or self.db_pool_size + self.db_max_overflow
+        """Threads for synchronous routes: ``api_threads``, else what the database serves."""
+        if self.api_threads:
+            return self.api_threads
+        if self.sqlalchemy_url.startswith("sqlite"):
+            return min(SQLITE_THREADS, self.db_pool_size + self.db_max_overflow)
+        return self.db_pool_size + self.db_max_overflow
 
     @property
     def allowed_origins(self) -> list[str]:
