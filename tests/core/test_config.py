@@ -76,3 +76,13 @@ def test_the_cache_follows_the_home_unless_set(tmp_path: Path) -> None:
     # then previews and thumbnails are cached in the home; a set cache_dir wins
     assert settings.cache_dir == tmp_path / "h/cache"
     assert Settings(home=tmp_path / "h", cache_dir=tmp_path / "c").cache_dir == tmp_path / "c"
+
+
+def test_route_threads_follow_the_database_unless_set(tmp_path: Path) -> None:
+    pg = "postgresql+psycopg://u@h/db"
+    sizes = {"db_pool_size": 20, "db_max_overflow": 20}
+    assert Settings(home=tmp_path, **sizes).thread_count == 8  # SQLite: one writer
+    assert Settings(home=tmp_path, database_url=pg, **sizes).thread_count == 40
+    assert Settings(home=tmp_path, database_url=pg, api_threads=5, **sizes).thread_count == 5
+    with pytest.raises(ValueError, match="db_pool_size"):
+        Settings(home=tmp_path, db_pool_size=0)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -14,6 +17,7 @@ from ontolabel.accounts.routes import audit_router, auth_router, tokens_router, 
 from ontolabel.api.errors import ANY_ERROR, INVALID_REQUEST, install_error_handlers
 from ontolabel.api.headers import SecurityHeaders
 from ontolabel.api.limits import BodyLimit
+from ontolabel.api.retry import RetryTransient
 from ontolabel.core.config import Settings, get_settings
 from ontolabel.core.db import make_engine, make_session_factory
 from ontolabel.datasets.routes import router as datasets_router
@@ -38,6 +42,18 @@ class _App(FastAPI):
         return SecurityHeaders(super().build_middleware_stack(), docs_paths=docs)
 
 
+@asynccontextmanager
+async def _thread_limit(app: FastAPI) -> AsyncIterator[None]:
+    """Size the threads of synchronous routes to the connection pool (``Settings.thread_count``).
+
+    AnyIO's default is 40 whatever the pool: more threads than connections and the extra
+    threads only wait for one, holding their request; the rest queue here, holding nothing.
+    """
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.settings.thread_count
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings``; the database must already be migrated."""
     settings = settings or get_settings()
@@ -46,13 +62,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Taxonomies, ontology mappings and constrained pseudo-labels.",
         responses=ANY_ERROR,
+        lifespan=_thread_limit,
     )
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_s,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
 
     install_error_handlers(app)
+    app.add_middleware(RetryTransient)  # inside BodyLimit: it replays a body already bounded
     app.add_middleware(BodyLimit)
     if settings.allowed_origins:  # else no CORS header at all: other origins are refused
         app.add_middleware(

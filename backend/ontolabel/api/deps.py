@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from ontolabel.api.auth import current_user, require_admin, require_editor, require_viewer
+from ontolabel.api.retry import ATTEMPT
 from ontolabel.core.config import Settings
 from ontolabel.core.db import session_scope
 from ontolabel.core.users import User
@@ -30,8 +31,12 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """The request's unit of work: services only flush, this commits."""
-    with session_scope(get_session_factory(request)) as session:
+    """The request's unit of work: services only flush, this commits.
+
+    ``api.retry`` runs it again after a transient conflict, then as the writer.
+    """
+    writer = request.scope.get(ATTEMPT, 0) > 0
+    with session_scope(get_session_factory(request), writer=writer) as session:
         yield session
 
 

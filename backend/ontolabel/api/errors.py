@@ -52,6 +52,16 @@ def _body(
     return JSONResponse(content.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
+RETRY_AFTER_S = 1
+"""What a 503 asks a client to wait: a busy moment passes within about a second."""
+
+
+def service_unavailable(detail: str) -> JSONResponse:
+    """503 with ``Retry-After``: the server is well but busy; the same request will do."""
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    return _body(503, ErrorRead(detail=detail), headers=headers)
+
+
 def field_name(loc: Sequence[str | int]) -> str:
     """``("body", "classes", 0, "id")`` → ``classes[0].id``: the name the client sent."""
     parts = list(loc[1:] if len(loc) > 1 and loc[0] in _REQUEST_PARTS else loc)
@@ -193,8 +203,15 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
         return _body(503, ErrorRead(detail=detail), headers=headers)
 
-    for database_error in (DBAPIError, PoolTimeout):
-        app.add_exception_handler(database_error, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every database connection stayed busy for ONTOLABEL_DB_POOL_TIMEOUT_S.
+        return service_unavailable(
+            f"the server is busy ({request.method} {request.url.path} waited for a database "
+            "connection too long); retry in a moment"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

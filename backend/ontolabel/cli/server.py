@@ -67,7 +67,17 @@ def serve(host: str, port: int) -> None:
         f"ontolabel on http://{host}:{port}  (database: {settings.sqlalchemy_url}; "
         f"auth: {settings.auth})"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        # Beyond this many open connections a client is answered 503 at once, rather
+        # than the server taking more than it can queue; the backlog holds a burst of
+        # new connections until they are accepted.
+        limit_concurrency=settings.max_connections,
+        backlog=max(2048, settings.max_connections),
+    )
 
 
 @click.group()

@@ -10,6 +10,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SQLITE_THREADS = 8
+"""Route threads on SQLite. It has one writer, and the thread holding its lock shares the
+GIL with every other route thread: with 40 of them (AnyIO's default) a write held the
+lock 40 times its CPU time while the rest waited on it, each holding a thread and a
+connection, until reads too found none (bench/bench_load.py). More requests queue
+without a thread instead, and the writer keeps most of the interpreter."""
+
 
 class Settings(BaseSettings):
     """Every knob of a deployment; the embedded default needs none of them set."""
@@ -53,6 +60,40 @@ class Settings(BaseSettings):
         default=4 * 1024 * 1024,
         description="Largest accepted request body other than an upload (JSON): 413 beyond.",
     )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Database connections an API process keeps open; also how many requests "
+        "use the database at once (the rest wait their turn without holding a thread).",
+    )
+    db_max_overflow: int = Field(
+        default=20,
+        ge=0,
+        le=1000,
+        description="Connections opened beyond the pool for work outside a request's turn "
+        "(event streams, in-process jobs); closed again when idle.",
+    )
+    db_pool_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a request waits for a connection before it is answered 503 "
+        "with Retry-After.",
+    )
+    api_threads: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Threads that run the API's synchronous routes; 0 = pool size + overflow "
+        f"on PostgreSQL (every thread can have a connection), {SQLITE_THREADS} on SQLite.",
+    )
+    max_connections: int = Field(
+        default=2048,
+        ge=1,
+        description="Open HTTP connections the server accepts at once (uvicorn's "
+        "limit_concurrency); beyond it a client is answered 503 at once.",
+    )
     cors_origins: str = Field(
         default="",
         description="Comma-separated origins whose pages may call the API (CORS); "
@@ -93,6 +134,15 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'ontolabel.db'}"
+
+    @property
+    def thread_count(self) -> int:
+        """Threads for synchronous routes: ``api_threads``, else what the database serves."""
+        if self.api_threads:
+            return self.api_threads
+        if self.sqlalchemy_url.startswith("sqlite"):
+            return min(SQLITE_THREADS, self.db_pool_size + self.db_max_overflow)
+        return self.db_pool_size + self.db_max_overflow
 
     @property
     def allowed_origins(self) -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SAWarning
+from sqlalchemy.exc import DBAPIError, SAWarning
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -34,14 +34,58 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the pragmas SQLite needs to behave under concurrent readers/writers."""
+RETRY_DELAYS_S = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+"""Waits before each retry of a unit of work that met a transient conflict (6.4 s in all).
+
+SQLite's busy timeout queues a writer that asks for the lock, but a transaction that read
+first and then writes fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT) when
+another writer committed after its read: waiting cannot help, only starting again can."""
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_PG_RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a conflict that the same unit of work, started again, will get past:
+    SQLite's busy or locked database, PostgreSQL's serialization failure or deadlock."""
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated:
+        return False
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    if getattr(orig, "sqlstate", None) in _PG_RETRYABLE:
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 20,
+    max_overflow: int = 20,
+    pool_timeout: float = 30.0,
+    **kwargs: Any,
+) -> Engine:
+    """An engine with the pragmas SQLite needs to behave under concurrent readers/writers.
+
+    ``pool_size + max_overflow`` connections at most (``Settings.db_*`` in the API, which
+    sizes its threads to match); a checkout that waits ``pool_timeout`` seconds raises
+    ``sqlalchemy.exc.TimeoutError``, which the API answers 503.
+    """
+    pool: dict[str, Any] = {}
+    if "poolclass" not in kwargs:  # a NullPool (a short-lived process) takes no sizes
+        pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
+        in_memory = not path or path == ":memory:"
+        if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if in_memory else pool),  # an in-memory database has one connection
+            **kwargs,
         )
 
         @event.listens_for(engine, "connect")
@@ -66,7 +110,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **pool, **kwargs)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -74,9 +118,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error."""
-    session = factory()
+def session_scope(factory: sessionmaker[Session], *, writer: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error.
+
+    ``writer`` begins its transaction as the writer on SQLite (``BEGIN IMMEDIATE`` when
+    it first needs the database), so it queues for the lock instead of failing on it.
+    """
+    session = factory(execution_options={SQLITE_IMMEDIATE: True}) if writer else factory()
     try:
         yield session
         session.commit()

@@ -20,6 +20,7 @@ from ontolabel.jobs.tables import (
     JobChunk,
     JobEvent,
     JobFrameError,
+    JobIdempotencyKey,
     TrainEpoch,
 )
 
@@ -106,6 +107,14 @@ def unfinished_chunk_ids(session: Session, job_id: int) -> list[int]:
 
 
 # -- writing: jobs, log, frame errors ---------------------------------------------------
+
+
+def idempotency_key(session: Session, user_name: str, key: str) -> JobIdempotencyKey | None:
+    return session.scalar(
+        select(JobIdempotencyKey).where(
+            JobIdempotencyKey.user_name == user_name, JobIdempotencyKey.key == key
+        )
+    )
 
 
 def add_job(session: Session, kind: str, params: dict[str, Any], created_by: str) -> Job:

@@ -13,12 +13,12 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
 from ontolabel.core.schemas import Id, Offset, Seq
-from ontolabel.jobs import dispatch, repository, service
+from ontolabel.jobs import dispatch, idempotency, repository, service
 from ontolabel.jobs.params import JobParams
 from ontolabel.jobs.schemas import (
     FrameErrorList,
@@ -33,7 +33,7 @@ from ontolabel.jobs.schemas import (
     TrainEpochRead,
     job_create_type,
 )
-from ontolabel.jobs.tables import FINAL_JOB_STATUSES
+from ontolabel.jobs.tables import FINAL_JOB_STATUSES, Job
 
 SSE_POLL_S = 0.5
 SSE_MAX_STREAM_S = 600.0  # then the client reconnects with Last-Event-ID
@@ -69,6 +69,17 @@ def _existing_job_id(job_id: Id, request: Request) -> int:
 
 
 ExistingJobId = Annotated[int, Depends(_existing_job_id)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.KEY_FIELD,
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string (a UUID): the same key from the same user within "
+        "24 h answers the job the first post made (200) instead of starting another.",
+    ),
+]
 
 
 def creation_router(params_models: Sequence[type[JobParams]]) -> APIRouter:
@@ -80,15 +91,34 @@ def creation_router(params_models: Sequence[type[JobParams]]) -> APIRouter:
     creation = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
     def create_job(
-        body: JobCreateBase, session: SessionDep, settings: SettingsDep, user: Editor
+        body: JobCreateBase,
+        session: SessionDep,
+        settings: SettingsDep,
+        user: Editor,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
     ) -> JobRead:
-        """Queue a job; it starts once this request commits."""
-        job = service.create_job(session, settings, body.job_params(), user)
+        """Queue a job (201); it starts once this request commits. With an
+        ``Idempotency-Key`` already used, the job that key made (200)."""
+
+        def create() -> Job:
+            return service.create_job(session, settings, body.job_params(), user)
+
+        if idempotency_key is None:
+            return JobRead.model_validate(create())
+        body_hash = idempotency.request_hash(body.model_dump(mode="json"))
+        job, new = idempotency.create_once(session, user.name, idempotency_key, body_hash, create)
+        if not new:
+            response.status_code = 200
         return JobRead.model_validate(job)
 
     # The body's type exists only now; FastAPI reads it from the signature.
     create_job.__annotations__["body"] = job_create_type(params_models)
-    creation.post("", status_code=201)(create_job)
+    creation.post(
+        "",
+        status_code=201,
+        responses={200: {"model": JobRead, "description": "The job this Idempotency-Key made."}},
+    )(create_job)
     return creation
 
 

@@ -1,4 +1,5 @@
-"""SQL tables of the jobs domain (migrations: 0003_jobs, 0009_train_epochs, 0010f_job_sweep).
+"""SQL tables of the jobs domain (migrations: 0003_jobs, 0009_train_epochs, 0010f_job_sweep,
+0010i_idempotency).
 
 The job row is the record of truth for status, progress, outputs and errors;
 Celery's result backend is never read.
@@ -134,3 +135,26 @@ class TrainEpoch(Base):
     seconds: Mapped[float] = mapped_column(Float)
     """Training time of the run when the epoch ended."""
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobIdempotencyKey(Base):
+    """An ``Idempotency-Key`` a user sent with a job creation, and the job it made.
+
+    The unique (user, key) pair, not a read before the write, decides between two posts
+    racing with one key: the second insert fails and that request answers the first job.
+    """
+
+    __tablename__ = "job_idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("user_name", "key", name="uq_job_idempotency_keys_user_name_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the validated request body: the same key with another body is refused."""
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), default=None, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
