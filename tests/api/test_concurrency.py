@@ -151,3 +151,24 @@ def test_route_threads_match_the_pool(settings: Settings) -> None:
         assert client.portal.call(tokens) == sized.thread_count
         assert app.state.engine.pool.size() == 7
     app.state.engine.dispose()
+
+
+def test_a_burst_of_readers_queues_for_the_pool_instead_of_starving_it(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # given an app with few threads and connections (the ratio of a busy server)
+    create_taxonomy(session_factory)
+    small = settings.model_copy(
+        update={"db_pool_size": 3, "db_max_overflow": 0, "db_pool_timeout_s": 2, "api_threads": 2}
+    )
+    app = create_app(small)
+    with TestClient(app) as client:
+        # when many more clients than connections read at once, for longer than the timeout
+        def read(_: int) -> int:
+            return client.get("/api/taxonomies", params={"limit": 1000}).status_code
+
+        with ThreadPoolExecutor(64) as pool:
+            codes = list(pool.map(read, range(600)))
+        # then every one of them is answered: they waited their turn holding nothing
+        assert {code: codes.count(code) for code in set(codes)} == {200: len(codes)}
+    app.state.engine.dispose()

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 
 from ontolabel import __version__
 from ontolabel.accounts.routes import audit_router, auth_router, tokens_router, users_router
+from ontolabel.api.admission import Admission
 from ontolabel.api.errors import ANY_ERROR, INVALID_REQUEST, install_error_handlers
 from ontolabel.api.headers import SecurityHeaders
 from ontolabel.api.limits import BodyLimit
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(RetryTransient)  # inside BodyLimit: it replays a body already bounded
+    app.add_middleware(Admission, limit=settings.admitted_requests)
     app.add_middleware(BodyLimit)
     if settings.allowed_origins:  # else no CORS header at all: other origins are refused
         app.add_middleware(

@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
+from ontolabel.core.db import is_transient
 from ontolabel.core.schemas import ErrorRead, FieldError
 from ontolabel.errors import OntolabelError
 
@@ -194,6 +195,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         if not is_database_unavailable(exc):
             raise exc  # a bug, not an outage: the 500 handler answers and logs it
+        if is_transient(exc):
+            raise exc  # another writer held the lock: ``api.retry`` runs the request again
         # The pool pings connections before use (pool_pre_ping), so once the database is
         # back the next request gets a fresh connection: no restart needed.
         detail = (

@@ -145,6 +145,12 @@ class Settings(BaseSettings):
         return self.db_pool_size + self.db_max_overflow
 
     @property
+    def admitted_requests(self) -> int:
+        """API requests served at once (``api.admission``): no more than there are threads
+        for them, nor connections; the rest queue."""
+        return min(self.thread_count, self.db_pool_size + self.db_max_overflow)
+
+    @property
     def allowed_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
