@@ -455,7 +455,8 @@ export interface paths {
         put?: never;
         /**
          * Create Job
-         * @description Queue a job; it starts once this request commits.
+         * @description Queue a job (201); it starts once this request commits. With an
+         *     ``Idempotency-Key`` already used, the job that key made (200).
          */
         post: operations["create_job_api_jobs_post"];
         delete?: never;
@@ -919,7 +920,7 @@ export interface paths {
         head?: never;
         /**
          * Update Model
-         * @description Rename a model or replace its metadata.
+         * @description Rename a model, replace its metadata or (admins) trust its pickles.
          */
         patch: operations["update_model_api_models__model_id__patch"];
         trace?: never;
@@ -3248,6 +3249,12 @@ export interface components {
          *     }
          */
         ModelCreate: {
+            /**
+             * Allow Pickle
+             * @description Admin only, checkpoint files only: let workers load this file's pickled Python objects (they can run code). Off: weights only (safetensors, torch.load(weights_only=True)).
+             * @default false
+             */
+            allow_pickle?: boolean;
             /** Details */
             details?: {
                 [key: string]: unknown;
@@ -3262,7 +3269,7 @@ export interface components {
             name: string;
             /**
              * Path
-             * @description Folder, file (under an allowed root) or hub id.
+             * @description Folder or file under an allowed data root or the output root, or a hub id.
              */
             path: string;
             /** Taxonomy Id */
@@ -3278,6 +3285,7 @@ export interface components {
         /**
          * ModelRead
          * @example {
+         *       "allow_pickle": false,
          *       "created_at": "2025-06-01T12:00:00Z",
          *       "created_by": "alice",
          *       "details": {},
@@ -3289,6 +3297,8 @@ export interface components {
          *     }
          */
         ModelRead: {
+            /** Allow Pickle */
+            allow_pickle: boolean;
             /**
              * Created At
              * Format: date-time
@@ -3316,7 +3326,9 @@ export interface components {
         };
         /**
          * ModelRef
-         * @description A registered model (``id``), or a local folder / checkpoint file (``path``).
+         * @description A registered model (``id``), or, in the operator's own CLI jobs only, a local folder
+         *     or checkpoint file (``path``): a job sent over the API names a model by id (422 on
+         *     ``path``), so every checkpoint a server's workers load was registered first.
          * @example {
          *       "id": 1
          *     }
@@ -3334,7 +3346,7 @@ export interface components {
             kind?: ("hf_dir" | "checkpoint" | "ontolabel") | null;
             /**
              * Path
-             * @description A save_pretrained folder or .pth/.safetensors file under an allowed root.
+             * @description CLI jobs only (the API answers 422: register the model and give its id). A save_pretrained folder or .pth/.safetensors file under an allowed root.
              */
             path?: string | null;
         };
@@ -3355,6 +3367,11 @@ export interface components {
          *     }
          */
         ModelUpdate: {
+            /**
+             * Allow Pickle
+             * @description Turning it on is for admins only (see ModelCreate).
+             */
+            allow_pickle?: boolean | null;
             /** Details */
             details?: {
                 [key: string]: unknown;
@@ -6615,7 +6632,7 @@ export interface operations {
         parameters: {
             query?: {
                 kind?: string | null;
-                status?: string | null;
+                status?: ("queued" | "planning" | "running" | "succeeded" | "failed" | "cancelled") | null;
                 offset?: number;
                 limit?: number;
             };
@@ -6657,7 +6674,10 @@ export interface operations {
     create_job_api_jobs_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID): the same key from the same user within 24 h answers the job the first post made (200) instead of starting another. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6667,6 +6687,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The job this Idempotency-Key made. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRead"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -8272,13 +8301,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Stale version. */
+            /** @description Stale version (body has what is stored), or the new name is taken. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaxonomyConflict"];
+                    "application/json": components["schemas"]["TaxonomyConflict"] | components["schemas"]["ErrorRead"];
                 };
             };
             /** @description Invalid input; `field`, `file`, `line` say where. */
