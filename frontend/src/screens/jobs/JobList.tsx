@@ -14,8 +14,9 @@ const STATUSES: Schemas["JobRead"]["status"][] = ["queued", "planning", "running
 export function JobList(props: { query: URLSearchParams }) {
   const kind = props.query.get("kind") ?? "";
   const status = props.query.get("status") ?? "";
+  const statusFilter = STATUSES.find((s) => s === status); // an unknown one in the URL: all
   const q = useQuery(
-    () => unwrap(api.GET("/api/jobs", { params: { query: { kind: kind || undefined, status: status || undefined } } })),
+    () => unwrap(api.GET("/api/jobs", { params: { query: { kind: kind || undefined, status: statusFilter } } })),
     [kind, status],
   );
   const filter = (key: "kind" | "status") => (e: Event) =>
