@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SAWarning
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -77,9 +77,9 @@ def make_engine(
     if "poolclass" not in kwargs:  # a NullPool (a short-lived process) takes no sizes
         pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        in_memory = not path or path == ":memory:"
-        if not in_memory:
+        path = make_url(url).database
+        in_memory = not path or path == ":memory:"  # "sqlite://" too
+        if path and not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
