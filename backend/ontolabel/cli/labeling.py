@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -128,28 +128,43 @@ def _with_config(config_file: Path | None, **given: Any) -> dict[str, Any]:
     return given
 
 
+Command = TypeVar("Command", bound=Callable[..., object])
+
+
+def labeling_inputs(command: Command) -> Command:
+    """The inputs ``label`` and ``suggest`` share: a teacher, frames, their labels' taxonomy
+    and the mapping onto the teacher's classes."""
+    folder = click.Path(exists=True, file_okay=False, path_type=Path)
+    file = click.Path(exists=True, dir_okay=False, path_type=Path)
+    options = [
+        click.option(
+            "--model",
+            "model",
+            required=True,
+            help="Registered model name, HF folder or checkpoint.",
+        ),
+        click.option("--images", type=folder, required=True),
+        click.option("--labels", type=folder, required=True),
+        click.option(
+            "--extra",
+            type=file,
+            required=True,
+            help="labels.csv of the extra taxonomy (the ids in the label PNGs).",
+        ),
+        click.option(
+            "--mapping",
+            type=file,
+            required=True,
+            help="Reference master_labels CSV or native YAML mapping onto the model's classes.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command("label")
-@click.option(
-    "--model", "model", required=True, help="Registered model name, HF folder or checkpoint."
-)
-@click.option(
-    "--images", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True
-)
-@click.option(
-    "--labels", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True
-)
-@click.option(
-    "--extra",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="labels.csv of the extra taxonomy (the ids in the label PNGs).",
-)
-@click.option(
-    "--mapping",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Reference master_labels CSV or native YAML mapping onto the model's classes.",
-)
+@labeling_inputs
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--scales", default=",".join(f"{s:g}" for s in _TTA.scales), show_default=True)
 @click.option("--no-flip", is_flag=True, help="Skip the horizontal-flip views.")

@@ -13,13 +13,7 @@ from typing import Any
 
 import click
 
-from ontolabel.cli.labeling import inline_mapping
-
-
-def _folder_option(name: str) -> Any:
-    return click.option(
-        name, type=click.Path(exists=True, file_okay=False, path_type=Path), required=True
-    )
+from ontolabel.cli.labeling import inline_mapping, labeling_inputs
 
 
 def _table(title: str, items: list[dict[str, Any]]) -> None:
@@ -32,23 +26,7 @@ def _table(title: str, items: list[dict[str, Any]]) -> None:
 
 
 @click.command("suggest")
-@click.option(
-    "--model", "model", required=True, help="Registered model name, HF folder or checkpoint."
-)
-@_folder_option("--images")
-@_folder_option("--labels")
-@click.option(
-    "--extra",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="labels.csv of the extra taxonomy (the ids in the label PNGs).",
-)
-@click.option(
-    "--mapping",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Reference master_labels CSV or native YAML mapping onto the model's classes.",
-)
+@labeling_inputs
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default=None, help="Default: cuda if present."
 )
