@@ -57,9 +57,9 @@ RETRY_AFTER_S = 1
 """What a 503 asks a client to wait: a busy moment passes within about a second."""
 
 
-def service_unavailable(detail: str) -> JSONResponse:
-    """503 with ``Retry-After``: the server is well but busy; the same request will do."""
-    headers = {"Retry-After": str(RETRY_AFTER_S)}
+def service_unavailable(detail: str, retry_after_s: int = RETRY_AFTER_S) -> JSONResponse:
+    """503 with ``Retry-After``: busy or unreachable for a while; the same request will do."""
+    headers = {"Retry-After": str(retry_after_s)}
     return _body(503, ErrorRead(detail=detail), headers=headers)
 
 
@@ -138,9 +138,9 @@ DATABASE_RETRY_AFTER_S = 5
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
-    """A database that cannot be reached (down, restarting, refusing connections, pool
-    exhausted): worth retrying shortly, unlike a bug in a query."""
-    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+    """A database that cannot be reached (down, restarting, refusing connections): worth
+    retrying shortly, unlike a bug in a query. (An exhausted pool has its own handler.)"""
+    if isinstance(exc, OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -203,8 +203,7 @@ def install_error_handlers(app: FastAPI) -> None:
             f"the database is unavailable ({type(exc.__cause__ or exc).__name__}); "
             f"try again in {DATABASE_RETRY_AFTER_S} s"
         )
-        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
-        return _body(503, ErrorRead(detail=detail), headers=headers)
+        return service_unavailable(detail, retry_after_s=DATABASE_RETRY_AFTER_S)
 
     app.add_exception_handler(DBAPIError, _database_unavailable)
 
