@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
-from bench.bench_mapping_reads import PG_ADMIN_URL, _free_port
+from bench.bench_mapping_reads import PG_ADMIN_URL, _free_port, fresh_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 PERFORMANCE_MD = ROOT / "docs" / "performance.md"
@@ -128,21 +128,6 @@ class ClientState:
     edits: int = 0
     sample_sets: list[str] = field(default_factory=list)
     jobs: list[int] = field(default_factory=list)
-
-
-@contextmanager
-def _fresh_postgres(admin_url: str) -> Iterator[str]:
-    """A new database on the server of ``admin_url``, dropped afterwards."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"ontolabel_load_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _ontolabel() -> list[str]:
@@ -504,12 +489,13 @@ def main(argv: list[str] | None = None) -> None:
             skipped.append(f"PostgreSQL skipped: {str(exc).splitlines()[0]}")
         else:
             with (
-                _fresh_postgres(admin_url) as url,
+                fresh_postgres(admin_url) as url,
                 tempfile.TemporaryDirectory(prefix="ontolabel-load-") as tmp,
             ):
                 figures.append(
                     run_database("PostgreSQL", url, args.clients, args.seconds, Path(tmp))
                 )
+                _print(figures[-1])
     for reason in skipped:
         print(reason)
     if not args.no_write:

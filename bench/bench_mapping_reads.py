@@ -196,13 +196,14 @@ def _measure(base: str, mapping_id: int, *, requests: int, clients: int, databas
 
 
 @contextmanager
-def _fresh_postgres() -> Iterator[str]:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def fresh_postgres(admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
+    """A new database on the server of ``admin_url``, dropped afterwards."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"ontolabel_bench_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -268,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         url = f"sqlite:///{home / 'bench.db'}"
         figures += _run_one("SQLite", url, home, requests=args.requests, clients=args.clients)
         try:
-            with _fresh_postgres() as pg_url:
+            with fresh_postgres() as pg_url:
                 figures += _run_one(
                     "PostgreSQL", pg_url, home, requests=args.requests, clients=args.clients
                 )
