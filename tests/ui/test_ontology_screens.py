@@ -103,6 +103,32 @@ def test_editing_and_saving_a_mapping_creates_a_revision_in_history(
     expect(_row(page, "building")).to_contain_text("wall")
     expect(_row(page, "building")).not_to_contain_text("tunnel")
 
+    # when: revisions 1 and 3 (the revert) are compared in the history
+    page.get_by_role("button", name="History").click()
+    expect(history.locator("tbody tr")).to_have_count(3)
+    page.get_by_label("compare from revision 1").check()
+    # then: nothing changed between them, and the pair is in the URL
+    expect(page.get_by_test_id("diff-range")).to_have_text("changes from revision 1 to revision 3")
+    expect(page.get_by_test_id("revision-diff")).to_contain_text("No label changes.")
+    expect(page).to_have_url(re.compile(r"tab=history&from=1&to=3$"))
+    # when: a link to revisions 1 → 2 is opened in a new tab
+    shared = page.context.new_page()
+    shared.goto(f"/#/mappings/{mapping['id']}?tab=history&from=1&to=2")
+    # then: that pair is picked and its diff shown, with the count of labels added/removed
+    expect(shared.get_by_label("compare from revision 1")).to_be_checked()
+    expect(shared.get_by_label("compare to revision 2")).to_be_checked()
+    building = shared.get_by_test_id("diff").locator("tr", has_text="building")
+    expect(building.locator(".chip.added")).to_have_text("+ tunnel")
+    expect(building.locator(".chip.removed")).to_have_text("wall")
+    expect(shared.get_by_test_id("diff-summary")).to_have_text("1 label added, 1 removed in 1 row")
+    shot(shared, "05b-mapping-history-compare")
+    # when: the "to" side moves to revision 3 (the revert): the same changes, undone
+    shared.get_by_label("compare to revision 3").check()
+    expect(shared).to_have_url(re.compile(r"from=1&to=3$"))
+    shared.get_by_label("compare from revision 2").check()
+    expect(building.locator(".chip.added")).to_have_text("+ wall")
+    expect(building.locator(".chip.removed")).to_have_text("tunnel")
+
 
 def test_a_stale_save_from_a_second_tab_shows_the_conflict_and_keeps_the_edits(
     page: Any, api: httpx.Client

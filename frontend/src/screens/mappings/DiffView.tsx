@@ -1,5 +1,19 @@
 import { Chip } from "../../components/Chip";
-import type { RowChange } from "./rows";
+import { type RowChange, changeCount } from "./rows";
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** One line over a diff: how many labels came and went, in how many rows. */
+export function DiffSummary(props: { changes: RowChange[] }) {
+  const added = props.changes.reduce((n, c) => n + c.added.length, 0);
+  const removed = changeCount(props.changes) - added;
+  if (props.changes.length === 0) return null;
+  return (
+    <div class="muted small diff-summary" data-testid="diff-summary">
+      {plural(added, "label")} added, {removed} removed in {plural(props.changes.length, "row")}
+    </div>
+  );
+}
 
 /** Per-row label changes as green (added) and struck-through red (removed) chips. */
 export function DiffView(props: { changes: RowChange[]; empty?: string }) {
