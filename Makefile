@@ -25,6 +25,7 @@ frontend:
 	fi
 
 run: setup frontend
+	$(BIN)/ontolabel ontologies load
 	$(BIN)/ontolabel demo --teacher
 	$(BIN)/ontolabel serve --host $(HOST) --port $(PORT)
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
-from ontolabel.core.schemas import Id, Offset, Seq
-from ontolabel.jobs import dispatch, idempotency, repository, service
+from ontolabel.core.schemas import ErrorRead, Id, Offset, Seq
+from ontolabel.jobs import dispatch, idempotency, outputs, repository, service
 from ontolabel.jobs.params import JobParams
 from ontolabel.jobs.schemas import (
     FrameErrorList,
@@ -169,6 +169,45 @@ def list_train_epochs(
     """A train job's figures per epoch (loss, rates, validation mIoU), in the order run."""
     epochs, total = service.train_epochs(session, job_id, offset=offset, limit=limit)
     return TrainEpochList(items=[TrainEpochRead.model_validate(e) for e in epochs], total=total)
+
+
+_OUTPUT_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorRead, "description": "A path resolves outside the output folder."},
+    404: {
+        "model": ErrorRead,
+        "description": "No such job or frame, not a succeeded pseudo_label job, or no manifest.",
+    },
+}
+
+
+@router.get("/{job_id}/outputs", responses=_OUTPUT_ERRORS)
+def list_outputs(
+    job_id: Id,
+    session: SessionDep,
+    settings: SettingsDep,
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> outputs.OutputList:
+    """A succeeded pseudo_label job's frames from its manifest: key, PNG, provenance."""
+    return outputs.list_outputs(session, settings, job_id, offset, limit)
+
+
+@router.get(
+    "/{job_id}/outputs/{frame_id}.png",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The pseudo-label in the source taxonomy's colours.",
+        },
+        422: {"model": ErrorRead, "description": "The PNG does not decode."},
+        **_OUTPUT_ERRORS,
+    },
+)
+def output_png(job_id: Id, frame_id: Id, session: SessionDep, settings: SettingsDep) -> Response:
+    """One frame's pseudo-label, coloured; its place comes from the manifest, not the client."""
+    body = outputs.output_png(session, settings, job_id, frame_id)
+    return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse)

@@ -565,6 +565,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/outputs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Outputs
+         * @description A succeeded pseudo_label job's frames from its manifest: key, PNG, provenance.
+         */
+        get: operations["list_outputs_api_jobs__job_id__outputs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/outputs/{frame_id}.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Output Png
+         * @description One frame's pseudo-label, coloured; its place comes from the manifest, not the client.
+         */
+        get: operations["output_png_api_jobs__job_id__outputs__frame_id__png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mappings": {
         parameters: {
             query?: never;
@@ -3493,6 +3533,75 @@ export interface components {
              * @default 0.05
              */
             weight_decay?: number;
+        };
+        /**
+         * OutputFrameRead
+         * @description One frame of a pseudo-label output, as its manifest lists it.
+         */
+        OutputFrameRead: {
+            /**
+             * Carried From
+             * @description The older provenance whose output a rerun kept.
+             */
+            carried_from?: string | null;
+            /**
+             * Error
+             * @description Why the frame has no label.
+             */
+            error?: string | null;
+            /**
+             * Frame Id
+             * @description The dataset frame (None for folder jobs).
+             */
+            frame_id: number | null;
+            /**
+             * Key
+             * @description The manifest's key: the frame id, or a folder-relative path.
+             */
+            key: string;
+            /**
+             * Png
+             * @description The pseudo-label's path inside the output folder.
+             */
+            png: string | null;
+            /**
+             * Provenance
+             * @description Digest of what produced the label.
+             */
+            provenance: string | null;
+        };
+        /**
+         * OutputList
+         * @description A page of a pseudo-label job's output frames, and what to draw them against.
+         */
+        OutputList: {
+            /** Dataset Id */
+            dataset_id: number | null;
+            /** Folder */
+            folder: string;
+            /** Items */
+            items: components["schemas"]["OutputFrameRead"][];
+            /** Job Id */
+            job_id: number;
+            /** Mapping Id */
+            mapping_id: number | null;
+            /**
+             * Provenance
+             * @description The job's own provenance digest.
+             */
+            provenance: string | null;
+            /**
+             * Revision
+             * @description The mapping revision the job labelled with.
+             */
+            revision: number | null;
+            /**
+             * Source Taxonomy Id
+             * @description Whose colours the labels are drawn in.
+             */
+            source_taxonomy_id: number | null;
+            /** Total */
+            total: number;
         };
         /**
          * PreviewFrame
@@ -6934,6 +7043,126 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorRead"];
                     "text/event-stream": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_outputs_api_jobs__job_id__outputs_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutputList"];
+                };
+            };
+            /** @description A path resolves outside the output folder. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description No such job or frame, not a succeeded pseudo_label job, or no manifest. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    output_png_api_jobs__job_id__outputs__frame_id__png_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+                frame_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pseudo-label in the source taxonomy's colours. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description A path resolves outside the output folder. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description No such job or frame, not a succeeded pseudo_label job, or no manifest. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description The PNG does not decode. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };

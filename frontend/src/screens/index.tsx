@@ -7,6 +7,7 @@ import { EvaluationList } from "./evaluations/EvaluationList";
 import { EvaluationView } from "./evaluations/EvaluationView";
 import { JobDetail } from "./jobs/JobDetail";
 import { JobList } from "./jobs/JobList";
+import { JobOutputs } from "./jobs/JobOutputs";
 import { NewJob } from "./jobs/NewJob";
 import { MappingList } from "./mappings/MappingList";
 import { MappingView } from "./mappings/MappingView";
@@ -31,6 +32,7 @@ export function screenFor(section: string, route: Route) {
       return id ? <FrameView id={id} /> : <DatasetList />;
     case "jobs":
       if (route.parts[1] === "new") return <NewJob query={route.query} />;
+      if (id && route.parts[2] === "frames") return <JobOutputs id={id} query={route.query} />;
       return id ? <JobDetail id={id} /> : <JobList query={route.query} />;
     case "models":
       return id ? <ModelView id={id} /> : <ModelList />;

@@ -5,6 +5,7 @@ import { Page } from "../../components/Page";
 import { count, when } from "../../lib/format";
 import { href, navigate } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
+import { JobLinks } from "../jobs/JobLinks";
 import { FrameGrid } from "./FrameGrid";
 import { OccurrenceTable } from "./OccurrenceTable";
 
@@ -36,17 +37,20 @@ export function DatasetView(props: { id: number; query: URLSearchParams }) {
             </>
           }
           actions={
-            <button
-              class="btn"
-              onClick={() =>
-                unwrap(api.POST("/api/datasets/{dataset_id}/index", { params: { path: { dataset_id: ds.id } } })).then(
-                  (r) => navigate(`jobs/${r.job_id}`),
-                  (e) => setError(errorText(e)),
-                )
-              }
-            >
-              Re-index
-            </button>
+            <>
+              <JobLinks dataset_id={ds.id} />
+              <button
+                class="btn"
+                onClick={() =>
+                  unwrap(api.POST("/api/datasets/{dataset_id}/index", { params: { path: { dataset_id: ds.id } } })).then(
+                    (r) => navigate(`jobs/${r.job_id}`),
+                    (e) => setError(errorText(e)),
+                  )
+                }
+              >
+                Re-index
+              </button>
+            </>
           }
         >
           {error && <ErrorBox message={error} />}

@@ -1,6 +1,6 @@
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, errorText, unwrap } from "../../api/client";
+import { api, errorText, type Schemas, unwrap } from "../../api/client";
 import { Async, ErrorBox } from "../../components/Async";
 import { Card, Page } from "../../components/Page";
 import { when } from "../../lib/format";
@@ -9,6 +9,7 @@ import { useQuery } from "../../lib/useQuery";
 import { ModelActions } from "../models/ModelActions";
 import { EpochCurves } from "../training/EpochCurves";
 import { FINAL, JobStatus } from "./JobStatus";
+import { StaleBadge } from "./StaleBadge";
 import { useJobEvents } from "./useJobEvents";
 
 /** One job: pinned inputs, outputs, live progress and log (SSE), cancel, per-frame errors. */
@@ -71,6 +72,7 @@ export function JobDetail(props: { id: number }) {
               </dl>
             </Card>
           </div>
+          {job.kind === "pseudo_label" && status === "succeeded" && <LabelOutput job={job} />}
           {job.kind === "train" && (
             <Card title="Training curves" actions={<a href={href("training/compare", { jobs: job.id })}>Compare runs</a>}>
               <EpochCurves jobId={job.id} live={!FINAL.has(status ?? "")} />
@@ -157,6 +159,32 @@ function FrameErrors(props: { jobId: number; refresh?: string }) {
           </table>
         )}
       </Async>
+    </Card>
+  );
+}
+
+/** A succeeded pseudo-label job: browse its frames; how many a rerun on the mapping's head
+ * would relabel. */
+function LabelOutput(props: { job: Schemas["JobRead"] }) {
+  const { params, outputs, id } = props.job;
+  const mapping = params.mapping as { mapping_id?: unknown } | undefined;
+  const datasetId = typeof params.dataset_id === "number" ? params.dataset_id : undefined;
+  const mappingId = typeof mapping?.mapping_id === "number" ? mapping.mapping_id : undefined;
+  const folder = typeof outputs.output_dir === "string" ? outputs.output_dir : undefined;
+  return (
+    <Card
+      title="Pseudo-labels"
+      actions={
+        <a class="btn small primary" href={href(`jobs/${id}/frames`)} data-testid="browse-output">
+          Browse frames
+        </a>
+      }
+    >
+      {datasetId !== undefined && mappingId !== undefined && folder !== undefined ? (
+        <StaleBadge jobId={id} datasetId={datasetId} folder={folder} mappingId={mappingId} />
+      ) : (
+        <span class="muted small">Staleness is counted for dataset jobs on a stored mapping.</span>
+      )}
     </Card>
   );
 }

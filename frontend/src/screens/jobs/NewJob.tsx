@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, errorText, unwrap } from "../../api/client";
 import { JOB_KINDS, type JobKind } from "../../api/jobKinds";
 import type { paths } from "../../api/schema";
@@ -10,6 +10,7 @@ import type { JsonObject } from "../../lib/jsonSchema";
 import { href, navigate } from "../../lib/router";
 import { JOB_SCHEMAS, prefilled, rootSchema } from "./jobForms";
 import { useJobChoices } from "./useJobChoices";
+import { useJobDefaults } from "./useJobDefaults";
 
 const isKind = (k: string | null): k is JobKind => JOB_KINDS.some((known) => known === k);
 
@@ -44,7 +45,19 @@ function JobForm(props: { kind: JobKind; query: URLSearchParams }) {
   const [errors, setErrors] = useState<FieldErrors>(new Map());
   const [message, setMessage] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const choicesFor = useJobChoices();
+  const { choicesFor, known } = useJobChoices();
+  useJobDefaults(schemas, params, setParams, known);
+  // `?rerun=<job id>`: that job's parameters again, with the query's changes (a newer
+  // revision, its own folder: the "Relabel stale frames" button).
+  const rerun = Number(props.query.get("rerun")) || undefined;
+  useEffect(() => {
+    if (!rerun) return;
+    unwrap(api.GET("/api/jobs/{job_id}", { params: { path: { job_id: rerun } } })).then(
+      (job) => setParams(prefilled(schemas, props.query, job.params as JsonObject)),
+      (err) => setMessage(errorText(err)),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [rerun]);
 
   async function submit(e: Event) {
     e.preventDefault();

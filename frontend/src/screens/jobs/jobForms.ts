@@ -9,7 +9,7 @@ export const JOB_SCHEMAS = generated as Record<JobKind, SchemaSet>;
 export const rootSchema = (set: SchemaSet) => set.schemas[set.root];
 
 /** Where each prefill parameter goes: the first path the kind's schema has. */
-const PREFILL: Record<string, Path[]> = {
+export const PREFILL: Record<string, Path[]> = {
   model_id: [
     ["model", "id"],
     ["model", "init", "id"],
@@ -18,11 +18,13 @@ const PREFILL: Record<string, Path[]> = {
   mapping_id: [["mapping", "mapping_id"]],
   revision: [["mapping", "revision"]],
   taxonomy_id: [["taxonomy_id"]],
+  output_dir: [["output_dir"]],
 };
 
-/** The form's starting value: the schema's defaults, then the query's prefills. */
-export function prefilled(set: SchemaSet, query: URLSearchParams): JsonObject {
-  let value: JsonObject = initialObject(rootSchema(set), set.schemas);
+/** The form's starting value: the schema's defaults (or `start`: a job's own params, to
+ * run it again), then the query's prefills. */
+export function prefilled(set: SchemaSet, query: URLSearchParams, start?: JsonObject): JsonObject {
+  let value: JsonObject = start ?? initialObject(rootSchema(set), set.schemas);
   for (const [name, paths] of Object.entries(PREFILL)) {
     const raw = query.get(name);
     if (raw === null || raw === "") continue;

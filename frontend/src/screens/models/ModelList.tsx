@@ -1,3 +1,4 @@
+import { useState } from "preact/hooks";
 import { api, unwrap } from "../../api/client";
 import { Async } from "../../components/Async";
 import { Page } from "../../components/Page";
@@ -5,6 +6,7 @@ import { when } from "../../lib/format";
 import { href } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
 import { ModelActions } from "./ModelActions";
+import { RegisterModel } from "./RegisterModel";
 import { TrainedBy } from "./TrainedBy";
 import { useNames } from "./useNames";
 
@@ -12,8 +14,28 @@ import { useNames } from "./useNames";
 export function ModelList() {
   const q = useQuery(() => unwrap(api.GET("/api/models", { params: { query: { limit: 1000 } } })), []);
   const names = useNames();
+  const [registering, setRegistering] = useState(false);
   return (
-    <Page title="Models" subtitle="Teachers and students: registered through POST /api/models, or trained by a train job.">
+    <Page
+      title="Models"
+      subtitle="Teachers and students: registered here (POST /api/models), or trained by a train job."
+      actions={
+        !registering && (
+          <button class="btn primary" onClick={() => setRegistering(true)}>
+            Register a model
+          </button>
+        )
+      }
+    >
+      {registering && (
+        <RegisterModel
+          onClose={() => setRegistering(false)}
+          onCreated={() => {
+            setRegistering(false);
+            q.reload();
+          }}
+        />
+      )}
       <Async q={q} isEmpty={(d) => d.items.length === 0} empty="No models yet.">
         {(d) => (
           <div class="table-wrap">
@@ -34,6 +56,7 @@ export function ModelList() {
                   <tr key={m.id}>
                     <td>
                       <a href={href(`models/${m.id}`)}>{m.name}</a>
+                      {typeof m.details.description === "string" && <div class="muted small">{m.details.description}</div>}
                     </td>
                     <td>
                       <a href={href(`taxonomies/${m.taxonomy_id}`)}>{names.taxonomy(m.taxonomy_id) ?? `#${m.taxonomy_id}`}</a>

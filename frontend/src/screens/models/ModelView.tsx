@@ -5,6 +5,7 @@ import { when } from "../../lib/format";
 import { href } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
 import { EvaluationTable } from "../evaluations/EvaluationTable";
+import { JobLinks } from "../jobs/JobLinks";
 import { ModelActions } from "./ModelActions";
 import { TrainedBy } from "./TrainedBy";
 import { useNames } from "./useNames";
@@ -26,7 +27,12 @@ export function ModelView(props: { id: number }) {
               <a href={href("models")}>Models</a> / {m.name}
             </>
           }
-          actions={<ModelActions modelId={m.id} />}
+          actions={
+            <>
+              <JobLinks model_id={m.id} />
+              <ModelActions modelId={m.id} />
+            </>
+          }
         >
           <Card>
             <dl class="kv">
