@@ -30,7 +30,13 @@ def test_frame_grid_samples_frames_and_opens_a_frame(
     dataset = seed_dataset(api, ui_home, extra["name"])["dataset"]
     _rename_class(api, extra["id"], 7, XSS)
     alerts: list[str] = []
-    page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()) if d.type == "alert" else None)
+
+    def on_dialog(dialog: Any) -> None:  # the sample-set prompt is answered below
+        if dialog.type == "alert":
+            alerts.append(dialog.message)
+            dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     # when
     page.goto(f"/#/datasets/{dataset['id']}")
     # then: thumbnails load
