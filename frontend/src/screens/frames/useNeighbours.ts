@@ -21,9 +21,10 @@ export function useNeighbours(datasetId: number | undefined, rule: FrameRule, in
       index > 0 ? fetchFrames(datasetId, rule, index - 1, 1) : undefined,
       fetchFrames(datasetId, rule, index + 1, 1),
     ]);
-    return { previous: before?.items[0], next: after.items[0], total: after.total };
+    return { previous: before?.items[0], next: after.items[0], total: after.total, for: `${datasetId}:${key}:${index}` };
   }, [datasetId, key, index]);
-  const found = q.data;
+  // Until the effect of new deps runs, the query still holds the last frame's neighbours.
+  const found = q.data?.for === `${datasetId}:${key}:${index}` ? q.data : undefined;
   // A key pressed before the neighbours are back asks for the one it needs itself.
   const go = async (step: 1 | -1) => {
     if (datasetId === undefined || index === undefined || index + step < 0) return;
