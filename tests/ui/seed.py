@@ -125,11 +125,13 @@ def write_dataset_tree(root: Path, sequences: int = 2, cameras: int = 2, frames:
     return n
 
 
-def seed_dataset(api: httpx.Client, data_root: Path, taxonomy: str) -> dict[str, Any]:
+def seed_dataset(
+    api: httpx.Client, data_root: Path, taxonomy: str, frames_per_camera: int = 2
+) -> dict[str, Any]:
     """Registers and indexes a dataset of ``write_dataset_tree`` (waits for the index job)."""
     name = f"drive-{uuid.uuid4().hex[:6]}"
     root = data_root / name
-    count = write_dataset_tree(root)
+    count = write_dataset_tree(root, frames=frames_per_camera)
     dataset = _ok(
         api.post(
             "/api/datasets",

@@ -7,7 +7,7 @@ import type {
   TooltipComponentOption,
   VisualMapComponentOption,
 } from "echarts/components";
-import type { ComposeOption, EChartsType } from "echarts/core";
+import type { ComposeOption, ECElementEvent, EChartsType } from "echarts/core";
 import { useEffect, useRef } from "preact/hooks";
 
 export type ChartOption = ComposeOption<
@@ -26,12 +26,15 @@ const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;
 /** For tooltip formatters: ECharts puts the string they return into the page as HTML. */
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
 
-/** An ECharts canvas that follows `option` and its container's width. */
-export function Chart(props: { option: ChartOption; label: string; height?: number; testId?: string }) {
+/** An ECharts canvas that follows `option` and its container's width; `onClick` gets
+ * ECharts' click events (bars, and axis labels where the axis has `triggerEvent`). */
+export function Chart(props: { option: ChartOption; label: string; height?: number; testId?: string; onClick?: (event: ECElementEvent) => void }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<EChartsType | null>(null);
   const latest = useRef(props.option);
   latest.current = props.option;
+  const onClick = useRef(props.onClick);
+  onClick.current = props.onClick;
   useEffect(() => {
     let gone = false;
     let resize: ResizeObserver | undefined;
@@ -40,6 +43,7 @@ export function Chart(props: { option: ChartOption; label: string; height?: numb
       const c = init(box.current);
       chart.current = c;
       c.setOption(latest.current, { notMerge: true });
+      c.on("click", (event) => onClick.current?.(event));
       resize = new ResizeObserver(() => c.resize());
       resize.observe(box.current);
     });

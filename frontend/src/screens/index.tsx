@@ -29,7 +29,7 @@ export function screenFor(section: string, route: Route) {
     case "datasets":
       return id ? <DatasetView id={id} query={route.query} /> : <DatasetList />;
     case "frames":
-      return id ? <FrameView id={id} /> : <DatasetList />;
+      return id ? <FrameView id={id} query={route.query} /> : <DatasetList />;
     case "jobs":
       if (route.parts[1] === "new") return <NewJob query={route.query} />;
       if (id && route.parts[2] === "frames") return <JobOutputs id={id} query={route.query} />;

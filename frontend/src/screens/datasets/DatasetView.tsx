@@ -6,10 +6,13 @@ import { count, when } from "../../lib/format";
 import { href, navigate } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
 import { JobLinks } from "../jobs/JobLinks";
+import { ClassFrequency } from "./ClassFrequency";
 import { FrameGrid } from "./FrameGrid";
+import { ruleOf } from "./frameRule";
 import { OccurrenceTable } from "./OccurrenceTable";
 
-/** A dataset: summary, frames (sampled) and label occurrence; the tab and filters live in the URL. */
+/** A dataset: summary, class frequency, frames (sampled) and label occurrence; the tab and
+ * filters live in the URL. */
 export function DatasetView(props: { id: number; query: URLSearchParams }) {
   const q = useQuery(async () => {
     const path = { params: { path: { dataset_id: props.id } } };
@@ -75,6 +78,7 @@ export function DatasetView(props: { id: number; query: URLSearchParams }) {
               <dd>{Object.entries(s.errors).map(([k, v]) => `${k}: ${v}`).join(" · ") || "none"}</dd>
             </dl>
           </div>
+          <ClassFrequency datasetId={ds.id} taxonomy={taxonomy} />
           <div class="tabs">
             <button class={`tab${tab === "frames" ? " active" : ""}`} onClick={() => navigate(`datasets/${ds.id}`)}>
               Frames
@@ -84,7 +88,7 @@ export function DatasetView(props: { id: number; query: URLSearchParams }) {
             </button>
           </div>
           {tab === "frames" ? (
-            <FrameGrid dataset={ds} summary={s} taxonomy={taxonomy} query={props.query} />
+            <FrameGrid dataset={ds} summary={s} taxonomy={taxonomy} rule={ruleOf(props.query)} />
           ) : (
             <OccurrenceTable datasetId={ds.id} taxonomy={taxonomy} />
           )}

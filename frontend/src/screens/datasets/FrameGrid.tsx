@@ -1,165 +1,99 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, errorText, unwrap, type Schemas } from "../../api/client";
-import { Async, ErrorBox } from "../../components/Async";
-import { CommitInput } from "../../components/CommitInput";
+import { ErrorBox } from "../../components/Async";
 import { count } from "../../lib/format";
-import { href, navigate } from "../../lib/router";
-import { useQuery } from "../../lib/useQuery";
+import { href } from "../../lib/router";
+import { type FrameItem, type FrameRule, ruleQuery, samplingOf } from "./frameRule";
+import { SamplingForm } from "./SamplingForm";
+import { useFramePages } from "./useFramePages";
+import { useVirtualRows } from "./useVirtualRows";
 
-const PAGE = 48;
-const RULE_KEYS = ["every", "camera", "sequence", "split", "label", "per_label", "random", "seed"] as const;
-type RuleKey = (typeof RULE_KEYS)[number];
+// Fixed tile size (see `.vgrid` in styles.css): rows are placed by arithmetic, not measured.
+const TILE_WIDTH = 184;
+const ROW_HEIGHT = 144;
+const GAP = 10;
+const OVERSCAN = 2;
+// Wait for the scrolling to pause this long before fetching (a scrollbar drag skips pages).
+const FETCH_DELAY_MS = 40;
 
-/** Thumbnails of the frames a sampling rule picks; the rule is kept in the URL. */
+/** Thumbnails of the frames a rule picks, in one scrolling box that stands for all of them;
+ * only the visible rows are rendered and their pages fetched. The rule is kept in the URL. */
 export function FrameGrid(props: {
   dataset: Schemas["DatasetRead"];
   summary: Schemas["DatasetSummary"];
   taxonomy: Schemas["TaxonomyDetailRead"];
-  query: URLSearchParams;
+  rule: FrameRule;
 }) {
-  const rule = Object.fromEntries(RULE_KEYS.map((k) => [k, props.query.get(k) ?? ""])) as Record<RuleKey, string>;
-  const offset = Number(props.query.get("offset") ?? 0);
-  const num = (v: string) => (v ? Number(v) : undefined);
-  const q = useQuery(
-    () =>
-      unwrap(
-        api.GET("/api/datasets/{dataset_id}/frames", {
-          params: {
-            path: { dataset_id: props.dataset.id },
-            query: {
-              every: num(rule.every),
-              camera: rule.camera || undefined,
-              sequence: rule.sequence || undefined,
-              split: rule.split || undefined,
-              label: rule.label ? [Number(rule.label)] : undefined,
-              per_label: num(rule.per_label),
-              random: num(rule.random),
-              seed: num(rule.seed),
-              offset,
-              limit: PAGE,
-            },
-          },
-        }),
-      ),
-    [props.dataset.id, props.query.toString()],
-  );
+  const { rule } = props;
+  const ruleKey = new URLSearchParams(ruleQuery(rule)).toString();
+  const frames = useFramePages(props.dataset.id, rule, ruleKey);
+  const box = useRef<HTMLDivElement>(null);
+  const rows = useVirtualRows(box, { items: frames.total ?? 0, tileWidth: TILE_WIDTH, rowHeight: ROW_HEIGHT, gap: GAP, overscan: OVERSCAN });
+  const first = rows.first * rows.columns;
+  const end = Math.min(frames.total ?? 0, rows.end * rows.columns);
+  const { want } = frames;
+  useEffect(() => {
+    if (frames.total === undefined) return want(0, 1); // the first page also says how many
+    const timer = setTimeout(() => want(first, end), FETCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [want, first, end, frames.total]);
+  useEffect(() => {
+    if (box.current) box.current.scrollTop = 0;
+  }, [ruleKey]);
+
   const [note, setNote] = useState<{ ok: boolean; text: string }>();
   async function saveSample() {
     const name = prompt("Name of the sample set (keeps this rule and the frames it picks now)");
     if (!name) return;
     try {
-      const sampling = {
-        every: num(rule.every) ?? null, camera: rule.camera || null, sequence: rule.sequence || null,
-        split: rule.split || null, labels: rule.label ? [Number(rule.label)] : [],
-        per_label: num(rule.per_label) ?? null, random: num(rule.random) ?? null, seed: num(rule.seed) ?? 0,
-      };
       const saved = await unwrap(
-        api.POST("/api/datasets/{dataset_id}/sample-sets", { params: { path: { dataset_id: props.dataset.id } }, body: { name, rule: sampling } }),
+        api.POST("/api/datasets/{dataset_id}/sample-sets", { params: { path: { dataset_id: props.dataset.id } }, body: { name, rule: samplingOf(rule) } }),
       );
       setNote({ ok: true, text: `Saved sample set “${saved.name}” with ${saved.frame_ids.length} frames.` });
     } catch (e) {
       setNote({ ok: false, text: errorText(e) });
     }
   }
-  const go = (changes: Partial<Record<RuleKey | "offset", string | number>>) =>
-    navigate(`datasets/${props.dataset.id}`, { ...rule, offset: 0, ...changes });
-  const field = (k: RuleKey) => ({
-    value: rule[k],
-    onChange: (e: Event) => go({ [k]: (e.target as HTMLInputElement).value }),
-  });
-  const text = (k: RuleKey) => ({ value: rule[k], onCommit: (v: string) => go({ [k]: v }) });
 
+  const tiles = [];
+  for (let i = first; i < end; i++) tiles.push(<Tile key={i} index={i} frame={frames.at(i)} rule={rule} />);
+  const shownFrom = Math.min(frames.total ?? 0, rows.shownFirst * rows.columns + 1);
+  const shownTo = Math.min(frames.total ?? 0, rows.shownEnd * rows.columns);
   return (
     <>
-      <div class="card">
-        <div class="row sampling" data-testid="sampling">
-          <label class="field">
-            Every Nth per sequence
-            <CommitInput class="input" type="number" min={1} style={{ width: "90px" }} aria-label="every nth" {...text("every")} />
-          </label>
-          <label class="field">
-            Camera
-            <select class="input" aria-label="camera" {...field("camera")}>
-              <option value="">any</option>
-              {Object.keys(props.summary.cameras).filter(Boolean).map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </label>
-          <label class="field">
-            Split
-            <select class="input" aria-label="split" {...field("split")}>
-              <option value="">any</option>
-              {Object.keys(props.summary.splits).filter(Boolean).map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </label>
-          <label class="field">
-            Sequence
-            <CommitInput class="input" style={{ width: "130px" }} aria-label="sequence" {...text("sequence")} />
-          </label>
-          <label class="field">
-            Contains label
-            <select class="input" aria-label="label" {...field("label")}>
-              <option value="">any</option>
-              {props.taxonomy.classes.map((c) => (
-                <option key={c.id} value={String(c.id)}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label class="field">
-            Per label k
-            <CommitInput class="input" type="number" min={1} style={{ width: "80px" }} aria-label="frames per label" {...text("per_label")} />
-          </label>
-          <label class="field">
-            Random k
-            <CommitInput class="input" type="number" min={1} style={{ width: "80px" }} aria-label="random k" {...text("random")} />
-          </label>
-          <label class="field">
-            Seed
-            <CommitInput class="input" type="number" style={{ width: "70px" }} aria-label="seed" {...text("seed")} />
-          </label>
-          <span class="spacer" />
-          <button class="btn" onClick={() => navigate(`datasets/${props.dataset.id}`)}>
-            Clear
-          </button>
-          <button class="btn" onClick={saveSample}>
-            Save as sample set
-          </button>
+      <SamplingForm dataset={props.dataset} summary={props.summary} taxonomy={props.taxonomy} rule={rule} onSave={saveSample} />
+      {note && (note.ok ? <div class="ok-box">{note.text}</div> : <ErrorBox message={note.text} />)}
+      {frames.error && <ErrorBox message={frames.error} />}
+      <div class="row" style={{ marginBottom: "8px" }}>
+        <span class="muted" data-testid="frame-count">
+          {frames.total === undefined ? "Loading…" : frames.total === 0 ? "No frame matches this rule." : `${count(frames.total)} frames · showing ${count(shownFrom)}–${count(shownTo)}`}
+        </span>
+      </div>
+      <div ref={box} class="vgrid" data-testid="frame-grid" aria-label="frames" style={{ maxHeight: "70vh" }}>
+        <div style={{ height: `${rows.height}px`, position: "relative" }}>
+          <div
+            class="vgrid-rows"
+            style={{ transform: `translateY(${rows.offset}px)`, gridTemplateColumns: `repeat(${rows.columns}, ${TILE_WIDTH}px)`, gridAutoRows: `${ROW_HEIGHT - GAP}px`, gap: `${GAP}px` }}
+          >
+            {tiles}
+          </div>
         </div>
       </div>
-      {note && (note.ok ? <div class="ok-box">{note.text}</div> : <ErrorBox message={note.text} />)}
-      <Async q={q} isEmpty={(d) => d.items.length === 0} empty="No frame matches this rule.">
-        {(d) => (
-          <>
-            <div class="row" style={{ marginBottom: "8px" }}>
-              <span class="muted">
-                {count(d.total)} frames · showing {offset + 1}–{offset + d.items.length}
-              </span>
-              <span class="spacer" />
-              <button class="btn small" disabled={offset === 0} onClick={() => go({ offset: Math.max(0, offset - PAGE) })}>
-                ‹ Prev
-              </button>
-              <button class="btn small" disabled={offset + PAGE >= d.total} onClick={() => go({ offset: offset + PAGE })}>
-                Next ›
-              </button>
-            </div>
-            <div class="thumbs" data-testid="frame-grid">
-              {d.items.map((f) => (
-                <a key={f.id} class="thumb" href={href(`frames/${f.id}`)} title={f.key}>
-                  <img src={`/api/frames/${f.id}/thumbnail?size=256`} alt={f.key} loading="lazy" />
-                  <div class="cap">
-                    {f.error_kind && <span class="badge error">{f.error_kind}</span>} {[f.sequence, f.camera, f.frame].filter(Boolean).join(" · ") || f.key}
-                  </div>
-                </a>
-              ))}
-            </div>
-          </>
-        )}
-      </Async>
     </>
+  );
+}
+
+/** One frame's thumbnail linking to it (with its place in this rule's list), or a
+ * placeholder while its page loads. */
+function Tile(props: { index: number; frame: FrameItem | undefined; rule: FrameRule }) {
+  const f = props.frame;
+  if (!f) return <div class="thumb placeholder" aria-hidden="true" />;
+  return (
+    <a class="thumb" href={href(`frames/${f.id}`, { ...ruleQuery(props.rule), i: props.index })} title={f.key} data-index={props.index}>
+      <img src={`/api/frames/${f.id}/thumbnail?size=256`} alt={f.key} loading="lazy" width={TILE_WIDTH} height={104} />
+      <div class="cap">
+        {f.error_kind && <span class="badge error">{f.error_kind}</span>} {[f.sequence, f.camera, f.frame].filter(Boolean).join(" · ") || f.key}
+      </div>
+    </a>
   );
 }

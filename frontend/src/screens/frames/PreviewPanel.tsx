@@ -3,39 +3,29 @@ import { api, unwrap } from "../../api/client";
 import type { JobParams } from "../../api/jobKinds";
 import { ErrorBox } from "../../components/Async";
 import { Card } from "../../components/Page";
-import { useQuery } from "../../lib/useQuery";
+import type { PreviewChoice } from "./previewChoice";
 
 const LAYERS = ["pseudo_label", "prediction", "difference"] as const;
 
 /**
  * The constrained pseudo-label of this frame for a teacher model and a mapping revision,
  * re-applied by the server to the teacher's cached output (a `preview` job fills the cache).
+ * The model and mapping picked here are `choice`, which the frame view's layers use too.
  */
 const FINAL = ["succeeded", "failed", "cancelled"];
 const NOT_CACHED = "no cached teacher probabilities";
 
-export function PreviewPanel(props: { frameId: number; datasetId: number; extraTaxonomyId: number }) {
-  const q = useQuery(async () => {
-    const [models, mappings] = await Promise.all([
-      unwrap(api.GET("/api/models")),
-      unwrap(api.GET("/api/mappings", { params: { query: { extra_taxonomy_id: props.extraTaxonomyId } } })),
-    ]);
-    return { models: models.items, mappings: mappings.items };
-  }, [props.extraTaxonomyId]);
-  const [modelId, setModelId] = useState("");
-  const [mappingId, setMappingId] = useState("");
+export function PreviewPanel(props: { frameId: number; datasetId: number; choice: PreviewChoice }) {
+  const { choice } = props;
   const [layer, setLayer] = useState<(typeof LAYERS)[number]>("pseudo_label");
   const [error, setError] = useState<string>();
   const [running, setRunning] = useState<string>();
-  const [attempt, setAttempt] = useState(0);
-  const models = q.data?.models ?? [];
-  const mappings = q.data?.mappings ?? [];
-  const model = modelId || String(models[0]?.id ?? "");
-  const mapping = mappingId || String(mappings[0]?.id ?? "");
-  const url = model && mapping ? `/api/frames/${props.frameId}/preview?model_id=${model}&mapping_id=${mapping}&layer=${layer}&attempt=${attempt}` : "";
+  const { models, mappings, model, mapping } = choice;
+  const url = choice.url(props.frameId, layer);
 
   // An <img> cannot show the server's message; fetch it so the detail is shown verbatim.
   async function explain() {
+    choice.setAvailable(false);
     const r = await fetch(url);
     const body = await r.json().catch(() => ({ detail: `preview failed (HTTP ${r.status})` }));
     setError(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
@@ -54,7 +44,7 @@ export function PreviewPanel(props: { frameId: number; datasetId: number; extraT
       }
       if (job.status !== "succeeded") throw new Error(job.error ?? `preview job ${job.id} ${job.status}`);
       setError(undefined);
-      setAttempt((n) => n + 1);
+      choice.retry();
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -64,22 +54,22 @@ export function PreviewPanel(props: { frameId: number; datasetId: number; extraT
 
   return (
     <Card title="Pseudo-label preview">
-      {q.error && <ErrorBox message={q.error} />}
-      {q.data && (!models.length || !mappings.length) ? (
+      {choice.error && <ErrorBox message={choice.error} />}
+      {choice.loaded && (!models.length || !mappings.length) ? (
         <div class="muted small">
           {!models.length ? "No teacher model registered yet." : "No mapping from this dataset's taxonomy yet."}
         </div>
       ) : (
         <>
           <div class="row" style={{ marginBottom: "8px" }}>
-            <select class="input small" aria-label="teacher model" value={model} onChange={(e) => { setError(undefined); setModelId((e.target as HTMLSelectElement).value); }}>
+            <select class="input small" aria-label="teacher model" value={model} onChange={(e) => { setError(undefined); choice.setModel((e.target as HTMLSelectElement).value); }}>
               {models.map((m) => (
                 <option key={m.id} value={String(m.id)}>
                   {m.name}
                 </option>
               ))}
             </select>
-            <select class="input small" aria-label="mapping" value={mapping} onChange={(e) => { setError(undefined); setMappingId((e.target as HTMLSelectElement).value); }}>
+            <select class="input small" aria-label="mapping" value={mapping} onChange={(e) => { setError(undefined); choice.setMapping((e.target as HTMLSelectElement).value); }}>
               {mappings.map((m) => (
                 <option key={m.id} value={String(m.id)}>
                   {m.name} (rev {m.head_revision})
@@ -98,7 +88,7 @@ export function PreviewPanel(props: { frameId: number; datasetId: number; extraT
               {running ? `Teacher running (${running})…` : "Run the teacher on this frame"}
             </button>
           )}
-          {url && !error && <img class="preview" src={url} alt="pseudo-label preview" onError={explain} />}
+          {url && !error && <img class="preview" src={url} alt="pseudo-label preview" onLoad={() => choice.setAvailable(true)} onError={explain} />}
         </>
       )}
     </Card>
