@@ -38,7 +38,11 @@ def test_frame_grid_samples_frames_and_opens_a_frame(
 
     page.on("dialog", on_dialog)
     # when
-    page.goto(f"/#/datasets/{dataset['id']}")
+    page.goto("/#/datasets")
+    listed = page.get_by_test_id("dataset-table").get_by_role("link", name=dataset["name"])
+    expect(listed).to_be_visible()
+    shot(page, "19-datasets")
+    listed.click()
     # then: thumbnails load
     grid = page.get_by_test_id("frame-grid")
     expect(grid.locator("img")).to_have_count(8)

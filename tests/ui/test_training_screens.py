@@ -95,6 +95,7 @@ def test_an_evaluation_shows_iou_bars_and_a_confusion_heatmap_with_names_as_text
     page.locator("nav").get_by_role("link", name="Evaluations").click()
     page.get_by_label(f"pick evaluation {evaluation['id']}").check()
     page.get_by_label(f"pick evaluation {other['id']}").check()
+    shot(page, "31b-evaluations")
     page.get_by_role("button", name="Compare side by side").click()
     # then: side by side
     expect(page.get_by_test_id(f"evaluation-{evaluation['id']}")).to_be_visible()
@@ -163,6 +164,10 @@ def test_models_name_the_job_that_trained_them_whose_page_has_curves_or_says_non
     )
     expect(row).to_contain_text("train #")
     shot(page, "35-models")
+    row.get_by_role("link", name=f"student-naive-{seeded['tag']}").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"student-naive-{seeded['tag']}")
+    shot(page, "35b-model")
+    page.go_back()
     row.get_by_role("link", name=re.compile(r"^train #")).click()
     expect(page.get_by_text("No epochs yet.")).to_be_visible()
     shot(page, "36-train-job")
