@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from .conftest import shot
-from .seed import EXTRA_LABELS, SOURCE_CLASSES, save_rows, seed_ontology
+from .seed import save_rows, seed_ontology
 
 pytestmark = pytest.mark.browser
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "data-priors" / "datasets"
@@ -250,33 +249,3 @@ def test_fix_all_repairs_padded_cells_of_a_reference_csv_without_losing_labels(
         [re.compile("^building"), re.compile("^tunnel"), re.compile("^wall")]
     )
     expect(page.get_by_test_id("lint-panel")).to_contain_text("clean")
-
-
-def test_the_draft_preview_follows_mapping_edits(
-    page: Any, api: httpx.Client, ui_home: Path
-) -> None:
-    # given: cached teacher probabilities for one frame (what a preview job writes):
-    # the top half is labelled "tunnel" (in no row yet), the bottom half "building"
-    seeded = seed_ontology(api)
-    names = [n for _, n, _ in SOURCE_CLASSES]
-    probs = np.full((len(names), 8, 8), 0.1, dtype=np.float32)
-    probs[names.index("building")] = 0.6
-    label = np.full((8, 8), EXTRA_LABELS.index("building"), dtype=np.int64)
-    label[:4] = EXTRA_LABELS.index("tunnel")
-    cached = ui_home / "cache" / "previews" / "teacher-ui" / f"{seeded['source']['name']}.npz"
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cached, probs=probs, label=label, class_names=np.array(names))
-    page.goto(f"/#/mappings/{seeded['mapping']['id']}")
-    # when
-    page.get_by_label("preview model key").fill("teacher-ui")
-    page.get_by_label("preview frame key").fill(seeded["source"]["name"])
-    page.get_by_label("preview frame key").press("Enter")
-    # then: half the frame is ignored (tunnel is unmapped)
-    stats = page.get_by_test_id("preview-stats")
-    expect(stats).to_contain_text("ignored 50.0%")
-    expect(page.get_by_alt_text("pseudo_label preview")).to_be_visible()
-    shot(page, "08-mapping-preview")
-    # when: tunnel is mapped to building in the draft (not saved)
-    _add_label(page, "building", "tunnel")
-    # then: the preview follows the draft
-    expect(stats).to_contain_text("ignored 0.0%")

@@ -50,6 +50,8 @@ class PreviewImages:
     changed: float
     """Share of pixels whose label the mapping changed (ignore included)."""
     ignored: float
+    pseudo_ids: npt.NDArray[np.uint8]
+    """The pseudo-label's class id per pixel (255: void / ignored)."""
 
 
 def render(
@@ -80,4 +82,5 @@ def render(
         difference=_png(difference, diff_colors, transparent=_UNCHANGED),
         changed=round(float(changed.sum()) / n, 6),
         ignored=round(float((pseudo == VOID_ID).sum()) / n, 6),
+        pseudo_ids=pseudo,
     )

@@ -12,13 +12,43 @@ from ontolabel.api.deps import READ, SessionDep, SettingsDep
 from ontolabel.core.schemas import Id
 from ontolabel.domain.labeling import DEFAULT_VOID_THRESHOLD
 from ontolabel.preview import service
-from ontolabel.preview.schemas import PreviewLayer, PreviewRead, PreviewRequest
+from ontolabel.preview.pixels import EncodedIds
+from ontolabel.preview.schemas import (
+    IdMap,
+    LabelRuleRead,
+    PreviewLayer,
+    PreviewPixels,
+    PreviewRead,
+    PreviewRequest,
+    SourceClassName,
+)
 
 router = APIRouter(tags=["previews"], dependencies=READ)
 
 
 def _data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _id_map(ids: EncodedIds) -> IdMap:
+    return IdMap(width=ids.width, height=ids.height, dtype=ids.dtype, data=ids.data)
+
+
+def _pixels(pixels: service.PreviewPixelIds) -> PreviewPixels:
+    return PreviewPixels(
+        pseudo_label=_id_map(pixels.pseudo_label),
+        extra_label=_id_map(pixels.extra_label),
+        source_classes=[SourceClassName(id=i, name=n) for i, n in pixels.source_classes],
+        labels=[
+            LabelRuleRead(
+                extra_id=r.extra_id,
+                names=list(r.names),
+                allowed_source_ids=list(r.allowed_source_ids),
+                void=r.void,
+            )
+            for r in pixels.labels
+        ],
+    )
 
 
 @router.post("/api/previews/{model_key}/{frame_key:path}", response_model=PreviewRead)
@@ -29,7 +59,8 @@ def preview(
     session: SessionDep,
     settings: SettingsDep,
 ) -> PreviewRead:
-    """All three layers for a saved revision or an unsaved draft (``rows``)."""
+    """All three layers for a saved revision or an unsaved draft (``rows``), with per-pixel
+    ids (at most 256 px a side) for hover info."""
     result = service.preview_frame(session, settings, model_key, frame_key, body)
     images = result.images
     return PreviewRead(
@@ -40,6 +71,7 @@ def preview(
         ignored=images.ignored,
         revision=result.revision,
         milliseconds=result.milliseconds,
+        pixels=_pixels(result.pixels),
     )
 
 

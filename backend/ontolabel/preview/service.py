@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from ontolabel.core.config import Settings
@@ -14,9 +15,20 @@ from ontolabel.domain.taxonomy import VOID_ID
 from ontolabel.errors import InvalidInput, NotFound
 from ontolabel.mappings.service import load_domain_mapping
 from ontolabel.preview.cache import load_cached, preview_cache_path
+from ontolabel.preview.pixels import EncodedIds, LabelRule, encode, label_rules, nearest
 from ontolabel.preview.render import PreviewImages, palette, render
 from ontolabel.preview.schemas import PreviewRequest
 from ontolabel.taxonomies.repository import load_domain_taxonomy
+
+
+@dataclass(frozen=True)
+class PreviewPixelIds:
+    """Small per-pixel id maps and the tables to name them (see ``preview.pixels``)."""
+
+    pseudo_label: EncodedIds
+    extra_label: EncodedIds
+    source_classes: list[tuple[int, str]]
+    labels: list[LabelRule]
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,7 @@ class Preview:
     images: PreviewImages
     revision: int | None
     milliseconds: float
+    pixels: PreviewPixelIds
 
 
 def model_key_for(model_id: int) -> str:
@@ -54,13 +67,21 @@ def preview_frame(
             f"cached probabilities of {model_key} are not over {source.name}'s classes in order",
             field="mapping_id",
         )
+    table = allowed_table(mapping, extra, source)
     images = render(
         cached.probs,
         cached.label,
-        allowed_table(mapping, extra, source),
+        table,
         palette(source),
         void_threshold=body.void_threshold,
         confidence_floor=body.confidence_floor,
     )
+    small_label = np.clip(nearest(cached.label), 0, 65535)
+    pixels = PreviewPixelIds(
+        pseudo_label=encode(nearest(images.pseudo_ids), "uint8"),
+        extra_label=encode(small_label, "uint16"),
+        source_classes=[(c.id, c.name) for c in source.classes],
+        labels=label_rules(small_label, table, extra),
+    )
     revision = None if body.rows is not None else number
-    return Preview(images, revision, round((time.perf_counter() - started) * 1000, 2))
+    return Preview(images, revision, round((time.perf_counter() - started) * 1000, 2), pixels)

@@ -976,7 +976,8 @@ export interface paths {
         put?: never;
         /**
          * Preview
-         * @description All three layers for a saved revision or an unsaved draft (``rows``).
+         * @description All three layers for a saved revision or an unsaved draft (``rows``), with per-pixel
+         *     ids (at most 256 px a side) for hover info.
          */
         post: operations["preview_api_previews__model_key___frame_key__post"];
         delete?: never;
@@ -2348,6 +2349,23 @@ export interface components {
             width: number | null;
         };
         /**
+         * IdMap
+         * @description Ids per pixel, row-major: base64 of ``width x height`` little-endian ``dtype``.
+         */
+        IdMap: {
+            /** Data */
+            data: string;
+            /**
+             * Dtype
+             * @enum {string}
+             */
+            dtype: "uint8" | "uint16";
+            /** Height */
+            height: number;
+            /** Width */
+            width: number;
+        };
+        /**
          * IdentityRead
          * @description Who the request acts as, and how it proved it.
          * @example {
@@ -2548,6 +2566,26 @@ export interface components {
             pixel_share: number;
             /** Pixels */
             pixels: number;
+        };
+        /**
+         * LabelRuleRead
+         * @description What the mapping (draft or revision) lets one extra label of the frame become.
+         */
+        LabelRuleRead: {
+            /** Allowed Source Ids */
+            allowed_source_ids: number[];
+            /** Extra Id */
+            extra_id: number;
+            /**
+             * Names
+             * @description The extra taxonomy's names for this id (may be none).
+             */
+            names: string[];
+            /**
+             * Void
+             * @description The mapping's void row names this label.
+             */
+            void: boolean;
         };
         /**
          * LabelViewRead
@@ -3705,6 +3743,23 @@ export interface components {
             tta?: components["schemas"]["TTASettings"];
         };
         /**
+         * PreviewPixels
+         * @description Per-pixel ids for hover info, downsampled (nearest) to at most 256 px a side.
+         */
+        PreviewPixels: {
+            /** @description The frame's extra label id (uint16). */
+            extra_label: components["schemas"]["IdMap"];
+            /**
+             * Labels
+             * @description Each extra label id the map holds.
+             */
+            labels: components["schemas"]["LabelRuleRead"][];
+            /** @description Source class id (uint8; 255 = void / ignored). */
+            pseudo_label: components["schemas"]["IdMap"];
+            /** Source Classes */
+            source_classes: components["schemas"]["SourceClassName"][];
+        };
+        /**
          * PreviewRead
          * @description The three layers as data URLs, plus what the mapping did to the frame.
          * @example {
@@ -3712,6 +3767,46 @@ export interface components {
          *       "difference": "data:image/png;base64,iVBORw0KGgo...",
          *       "ignored": 0.0523,
          *       "milliseconds": 12.4,
+         *       "pixels": {
+         *         "extra_label": {
+         *           "data": "BQAHAA==",
+         *           "dtype": "uint16",
+         *           "height": 1,
+         *           "width": 2
+         *         },
+         *         "labels": [
+         *           {
+         *             "allowed_source_ids": [
+         *               6
+         *             ],
+         *             "extra_id": 5,
+         *             "names": [
+         *               "sky"
+         *             ],
+         *             "void": false
+         *           },
+         *           {
+         *             "allowed_source_ids": [],
+         *             "extra_id": 7,
+         *             "names": [
+         *               "tunnel"
+         *             ],
+         *             "void": false
+         *           }
+         *         ],
+         *         "pseudo_label": {
+         *           "data": "Bv8=",
+         *           "dtype": "uint8",
+         *           "height": 1,
+         *           "width": 2
+         *         },
+         *         "source_classes": [
+         *           {
+         *             "id": 6,
+         *             "name": "sky"
+         *           }
+         *         ]
+         *       },
          *       "prediction": "data:image/png;base64,iVBORw0KGgo...",
          *       "pseudo_label": "data:image/png;base64,iVBORw0KGgo...",
          *       "revision": 5
@@ -3726,6 +3821,7 @@ export interface components {
             ignored: number;
             /** Milliseconds */
             milliseconds: number;
+            pixels: components["schemas"]["PreviewPixels"];
             /** Prediction */
             prediction: string;
             /** Pseudo Label */
@@ -4180,6 +4276,13 @@ export interface components {
             name: string;
             /** Password */
             password: string;
+        };
+        /** SourceClassName */
+        SourceClassName: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
         /**
          * SplitChange

@@ -1,76 +1,97 @@
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, errorText, unwrap, type Schemas } from "../../api/client";
+import { useMemo, useState } from "preact/hooks";
+import type { Schemas } from "../../api/client";
 import { ErrorBox } from "../../components/Async";
-import { CommitInput } from "../../components/CommitInput";
+import { href } from "../../lib/router";
 import { pct } from "../../lib/format";
-import type { Row } from "./rows";
-
-const LAYERS = ["pseudo_label", "prediction", "difference"] as const;
-type Layer = (typeof LAYERS)[number];
+import { type PreviewChoice, loadChoice, saveChoice } from "./preview/choice";
+import { FramePicker, type Picked } from "./preview/FramePicker";
+import { HoverInfo } from "./preview/HoverInfo";
+import { PreviewCanvas, type Point } from "./preview/PreviewCanvas";
+import { pixelReader } from "./preview/pixels";
+import { useDraftPreview, useTeacherJob } from "./preview/usePreview";
+import { type Cell, VerifyCell } from "./preview/VerifyCell";
+import { type Row, changeCount, diffRows } from "./rows";
 
 /**
- * The constrained pseudo-label of one cached frame under the *unsaved* draft, re-rendered
- * by the server (numpy, no model) shortly after each edit. Keys name a preview job's cache.
+ * The constrained pseudo-label of a picked frame under the *unsaved* draft, re-rendered by
+ * the server (numpy, no model) shortly after each edit; a preview job fills the teacher's
+ * cache first when the frame has none. Hover a pixel for its label and class; verify cells.
  */
-export function DraftPreview(props: { mappingId: number; rows: Row[] }) {
-  const storeKey = `ontolabel.preview.${props.mappingId}`;
-  const saved = JSON.parse(localStorage.getItem(storeKey) ?? "{}") as { model?: string; frame?: string };
-  const [model, setModel] = useState(saved.model ?? "");
-  const [frame, setFrame] = useState(saved.frame ?? "");
-  const [layer, setLayer] = useState<Layer>("pseudo_label");
-  const [result, setResult] = useState<Schemas["PreviewRead"]>();
-  const [error, setError] = useState<string>();
-  const seq = useRef(0);
+export function DraftPreview(props: { mapping: Schemas["MappingDetailRead"]; rows: Row[]; baseRevision: number; baseRows: Row[] }) {
+  const mappingId = props.mapping.id;
+  const [choice, setChoiceState] = useState<PreviewChoice>(() => loadChoice(mappingId));
+  const setChoice = (c: PreviewChoice) => {
+    setChoiceState(c);
+    saveChoice(mappingId, c);
+  };
+  const [picked, setPicked] = useState<Picked>();
+  const [attempt, setAttempt] = useState(0);
+  const [hover, setHover] = useState<Point>();
+  const [pin, setPin] = useState<Point>();
+  const frameId = picked?.frame.id;
+  const preview = useDraftPreview(mappingId, picked?.modelId, frameId, props.rows, attempt);
+  const teacher = useTeacherJob(picked?.modelId, picked?.datasetId, frameId, picked?.ahead ?? [], preview.missing, () => setAttempt((n) => n + 1));
+  const result = preview.result;
+  const reader = useMemo(() => (result ? pixelReader(result.pixels) : undefined), [result]);
+  const shown = hover ?? pin;
+  const info = reader && shown ? reader.at(shown.fx, shown.fy) : undefined;
+  const pinned = reader && pin ? reader.at(pin.fx, pin.fy) : undefined;
+  const pixelCell: Cell | undefined = pinned?.chosen !== undefined && pinned.extraName !== undefined ? { sourceId: pinned.chosenId, label: pinned.extraName.trim() } : undefined;
+  const dirty = useMemo(() => changeCount(diffRows(props.baseRows, props.rows)) > 0, [props.baseRows, props.rows]);
 
-  useEffect(() => {
-    localStorage.setItem(storeKey, JSON.stringify({ model, frame }));
-    if (!model.trim() || !frame.trim()) return;
-    const mine = ++seq.current;
-    const timer = setTimeout(() => {
-      unwrap(
-        api.POST("/api/previews/{model_key}/{frame_key}", {
-          params: { path: { model_key: model.trim(), frame_key: frame.trim() } },
-          body: { mapping_id: props.mappingId, rows: props.rows },
-        }),
-      ).then(
-        (r) => mine === seq.current && (setResult(r), setError(undefined)),
-        (e) => mine === seq.current && (setResult(undefined), setError(errorText(e))),
-      );
-    }, 300);
-    return () => clearTimeout(timer);
-  }, [model, frame, props.rows, props.mappingId]);
-
-  const input = (value: string, set: (v: string) => void, label: string, placeholder: string) => (
-    <CommitInput class="input small" style={{ flex: 1, minWidth: 0 }} aria-label={label} placeholder={placeholder} value={value} onCommit={set} />
-  );
   return (
     <div class="card" data-testid="draft-preview">
       <div class="card-head">
         <h2>Preview</h2>
+        {preview.loading && <span class="muted small">updating…</span>}
       </div>
-      <div class="row" style={{ marginBottom: "8px", flexWrap: "nowrap" }}>
-        {input(model, setModel, "preview model key", "model key")}
-        {input(frame, setFrame, "preview frame key", "frame key")}
-      </div>
-      {error && <ErrorBox message={error} />}
-      {!model || !frame ? (
-        <div class="muted small">Name a model and a frame a preview job has cached to see this draft's pseudo-label as you edit.</div>
-      ) : (
-        result && (
-          <>
-            <div class="tabs" style={{ marginBottom: "8px" }}>
-              {LAYERS.map((l) => (
-                <button key={l} class={`tab small${layer === l ? " active" : ""}`} onClick={() => setLayer(l)}>
-                  {l.replace("_", "-")}
-                </button>
-              ))}
+      <FramePicker
+        mapping={props.mapping}
+        choice={choice}
+        onChange={setChoice}
+        onPicked={(p) => {
+          setPicked(p);
+          setPin(undefined);
+        }}
+      />
+      {preview.error && <ErrorBox message={preview.error} />}
+      {picked && preview.missing && (
+        <div class="preview-teacher" data-testid="preview-teacher-job">
+          {teacher.error ? (
+            <ErrorBox message={teacher.error} onRetry={teacher.run} />
+          ) : teacher.status === "succeeded" ? (
+            <div class="small">
+              The preview job finished but cached nothing for this frame;{" "}
+              <a href={href(`jobs/${teacher.jobId}`)}>see its errors</a>.{" "}
+              <button class="btn small" onClick={teacher.run}>
+                Run again
+              </button>
             </div>
-            <img class="preview" src={result[layer]} alt={`${layer} preview`} />
-            <div class="muted small" data-testid="preview-stats" style={{ marginTop: "6px" }}>
-              changed {pct(result.changed)} · ignored {pct(result.ignored)} · {Math.round(result.milliseconds)} ms
+          ) : (
+            <div class="muted small">
+              No teacher output cached for this frame yet: running the teacher{teacher.jobId ? <> (<a href={href(`jobs/${teacher.jobId}`)}>job {teacher.jobId}</a>, {teacher.status})</> : ` (${teacher.status ?? "queuing"})`}…
             </div>
-          </>
-        )
+          )}
+        </div>
+      )}
+      {picked && result && (
+        <>
+          <PreviewCanvas frameId={picked.frame.id} result={result} pin={pin} onHover={setHover} onPin={setPin} />
+          <div class="muted small" data-testid="preview-stats">
+            changed {pct(result.changed)} · ignored {pct(result.ignored)} · {Math.round(result.milliseconds)} ms
+          </div>
+          <HoverInfo info={info} pinned={!hover && !!pin} />
+          <VerifyCell
+            mappingId={mappingId}
+            baseRevision={props.baseRevision}
+            baseRows={props.baseRows}
+            draftDirty={dirty}
+            datasetId={picked.datasetId}
+            frameId={picked.frame.id}
+            frameKey={picked.frame.key}
+            fromPixel={pixelCell}
+          />
+        </>
       )}
     </div>
   );

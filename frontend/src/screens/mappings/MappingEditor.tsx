@@ -173,7 +173,7 @@ export function MappingEditor(props: {
               document.getElementById(`row-${sid}`)?.scrollIntoView({ block: "center", behavior: "smooth" });
             }}
           />
-          <DraftPreview mappingId={m.id} rows={draft} />
+          <DraftPreview mapping={m} rows={draft} baseRevision={base.number} baseRows={base.rows} />
         </div>
       </div>
     </>
