@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ontolabel.api.deps import READ, Editor, SessionDep, SettingsDep
-from ontolabel.core.schemas import Id, Offset, Seq
+from ontolabel.core.schemas import ErrorRead, Id, Offset, Seq
 from ontolabel.jobs import dispatch, idempotency, repository, service
 from ontolabel.jobs.params import JobParams
 from ontolabel.jobs.schemas import (
@@ -29,6 +29,7 @@ from ontolabel.jobs.schemas import (
     JobProgress,
     JobRead,
     JobStatus,
+    SuggestionsRead,
     TrainEpochList,
     TrainEpochRead,
     job_create_type,
@@ -169,6 +170,12 @@ def list_train_epochs(
     """A train job's figures per epoch (loss, rates, validation mIoU), in the order run."""
     epochs, total = service.train_epochs(session, job_id, offset=offset, limit=limit)
     return TrainEpochList(items=[TrainEpochRead.model_validate(e) for e in epochs], total=total)
+
+
+@router.get("/{job_id}/suggestions", responses={404: {"model": ErrorRead}})
+def get_suggestions(job_id: Id, session: SessionDep) -> SuggestionsRead:
+    """A succeeded suggest job's cells to add and remove, conflicts and heatmap matrix."""
+    return service.suggestions(session, job_id)
 
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse)
