@@ -11,7 +11,7 @@ import numpy as np
 from ontolabel.domain.constraint import allowed_table
 from ontolabel.domain.mapping import Mapping, MappingRow
 from ontolabel.domain.suggestions import Cooccurrence, count_frame, heatmap, rank
-from ontolabel.domain.taxonomy import Taxonomy, TaxonomyClass
+from ontolabel.domain.taxonomy import VOID_ID, Taxonomy, TaxonomyClass
 
 
 def planted_outputs(
@@ -20,18 +20,23 @@ def planted_outputs(
     rows: dict[str, list[str]],
     truth: dict[str, str],
     frames: Sequence[str] = ("seq0/cam0_000.png", "seq0/cam0_001.png"),
+    void: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Outputs of a suggest job on ``frames``: every frame holds each extra label in a band,
     and the teacher predicts ``truth[label]`` (a source class name) there with 0.9.
 
-    ``rows``: the mapping (source class name → extra labels), as the job pinned it.
+    ``rows``: the mapping (source class name → extra labels), as the job pinned it; ``void``:
+    its void row's labels.
     """
     extra = Taxonomy("extra", tuple(TaxonomyClass(i, n) for i, n in enumerate(extra_labels)))
     source = Taxonomy("source", tuple(TaxonomyClass(i, n) for i, n in source_classes))
     mapping = Mapping(
         "extra",
         "source",
-        tuple(MappingRow(i, n, tuple(rows.get(n, ()))) for i, n in source_classes),
+        (
+            *(MappingRow(i, n, tuple(rows.get(n, ()))) for i, n in source_classes),
+            MappingRow(VOID_ID, "void", tuple(void)),
+        ),
     )
     table = allowed_table(mapping, extra, source)
     column = {n: k for k, (_, n) in enumerate(source_classes)}
