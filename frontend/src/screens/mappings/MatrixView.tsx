@@ -1,5 +1,5 @@
 import { memo } from "preact/compat";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Swatch } from "../../components/Swatch";
 import { type RowHints, filterMatrix, hintColor, matrixColumns, toggled } from "./matrix";
 import type { Row } from "./rows";
@@ -11,13 +11,31 @@ interface Focus {
 }
 
 const PAGE_ROWS = 10;
+/** A body row's height in px (styles.css `.mx tbody tr`): rows out of view are not rendered. */
+const ROW_H = 21;
+/** A cell column's width in px (styles.css `.mx td`, border included), and the row header's. */
+const COL_W = 21;
+const HEAD_W = 181;
+/** Rows and columns rendered beyond the visible ones on each side; the window moves by it. */
+const OVERSCAN = 6;
+
+/** The rendered window: first row and column (among the filtered ones) and how many fit. */
+interface Window {
+  row: number;
+  col: number;
+  rows: number;
+  cols: number;
+}
+
+const start = (offset: number, size: number) => Math.max(0, Math.floor(offset / size / OVERSCAN) * OVERSCAN - OVERSCAN);
 const cellId = (sid: number, col: number) => `mx-${sid}-${col}`;
 
 /**
  * Source classes x extra labels, one checkbox cell per pair, editing the same draft as the
  * row view. Fast at 134 x 134: rows are memoised on their own props (labels, marks, hints),
- * clicks and keys are handled once on the table, and the pointer's and focus's row/column
- * highlight is one generated style rule, so a toggle or a move re-renders one row at most.
+ * clicks and keys are handled once on the table, the pointer's and focus's row/column
+ * highlight is one generated style rule, so a toggle or a move re-renders one row at most,
+ * and only the cells in view (plus an overscan) are in the DOM, which bounds the first render.
  */
 export function MatrixView(props: {
   rows: Row[];
@@ -33,6 +51,8 @@ export function MatrixView(props: {
   const [hover, setHover] = useState<number>();
   const [focus, setFocus] = useState<Focus>();
   const [heat, setHeat] = useState(true);
+  const wrap = useRef<HTMLDivElement>(null);
+  const [win, setWin] = useState<Window>({ row: 0, col: 0, rows: 40, cols: 40 });
   // Keyed by content: a toggle changes `rows`, but the columns only when a stray label comes or goes.
   const strayKey = matrixColumns(props.extraNames, rows).stray;
   const namesKey = [...props.extraNames, "\u0000", ...strayKey].join("\n");
@@ -89,9 +109,37 @@ export function MatrixView(props: {
     setFocus({ sid: vr[r].source_id, col: cols[c] });
   }
 
+  const onScroll = () => {
+    const el = wrap.current;
+    if (!el) return;
+    const next: Window = {
+      row: start(el.scrollTop, ROW_H),
+      col: start(el.scrollLeft, COL_W),
+      rows: Math.ceil(el.clientHeight / ROW_H),
+      cols: Math.ceil(Math.max(0, el.clientWidth - HEAD_W) / COL_W),
+    };
+    setWin((w) => (w.row === next.row && w.col === next.col && w.rows === next.rows && w.cols === next.cols ? w : next));
+  };
+  useEffect(onScroll, []);
+  const rowSpan = win.rows + 2 * OVERSCAN;
+  const colSpan = win.cols + 2 * OVERSCAN;
   useEffect(() => {
-    if (focus) document.getElementById(cellId(focus.sid, focus.col))?.scrollIntoView({ block: "nearest", inline: "nearest" });
+    if (!focus) return;
+    const el = wrap.current;
+    const r = visible.rows.findIndex((x) => x.source_id === focus.sid);
+    const c = cols.indexOf(focus.col);
+    // A cell outside the rendered window is scrolled to first; the scroll renders it.
+    if (el && (r < win.row || r >= win.row + rowSpan)) el.scrollTop = Math.max(0, (r - win.rows / 2) * ROW_H);
+    if (el && (c < win.col || c >= win.col + colSpan)) el.scrollLeft = Math.max(0, (c - win.cols / 2) * COL_W);
+    requestAnimationFrame(() =>
+      document.getElementById(cellId(focus.sid, focus.col))?.scrollIntoView({ block: "nearest", inline: "nearest" }),
+    );
   }, [focus]);
+  const shownRows = visible.rows.slice(win.row, win.row + rowSpan);
+  const below = Math.max(0, visible.rows.length - win.row - shownRows.length);
+  const shownKey = `${colsKey}|${win.col}|${colSpan}`;
+  const shownCols = useMemo(() => cols.slice(win.col, win.col + colSpan), [shownKey]);
+  const gaps = { left: win.col * COL_W, right: Math.max(0, cols.length - win.col - shownCols.length) * COL_W };
 
   const shown = hover ?? focus?.col;
   // Numbers only go into this rule: ids and column indexes, never user text.
@@ -128,12 +176,13 @@ export function MatrixView(props: {
         <MatrixKey />
       </div>
       <style>{highlight}</style>
-      <div class="mx-wrap" onMouseLeave={() => setHover(undefined)}>
+      <div class="mx-wrap" ref={wrap} onScroll={onScroll} onMouseLeave={() => setHover(undefined)}>
         <table
           class="mx"
           role="grid"
           tabIndex={0}
           aria-label="mapping matrix: source classes by extra labels"
+          aria-rowcount={visible.rows.length + 1}
           aria-activedescendant={focus ? cellId(focus.sid, focus.col) : undefined}
           onKeyDown={onKey}
           onFocus={() => !focus && visible.rows.length && cols.length && setFocus({ sid: visible.rows[0].source_id, col: cols[0] })}
@@ -148,13 +197,17 @@ export function MatrixView(props: {
             toggle(at.sid, at.col);
           }}
         >
-          <MatrixHead cols={cols} names={columns.names} stray={columns.stray} />
+          <MatrixHead cols={shownCols} left={gaps.left} right={gaps.right} names={columns.names} stray={columns.stray} />
           <tbody>
-            {visible.rows.map((r) => (
+            {win.row > 0 && <tr class="mx-gap" aria-hidden="true" style={{ height: `${win.row * ROW_H}px` }} />}
+            {shownRows.map((r, i) => (
               <MatrixRow
                 key={r.source_id}
+                index={win.row + i}
                 row={r}
-                cols={cols}
+                cols={shownCols}
+                left={gaps.left}
+                right={gaps.right}
                 names={columns.names}
                 stray={columns.stray}
                 color={props.colors.get(r.source_id)}
@@ -166,6 +219,7 @@ export function MatrixView(props: {
                 hints={hints?.get(r.source_id)}
               />
             ))}
+            {below > 0 && <tr class="mx-gap" aria-hidden="true" style={{ height: `${below * ROW_H}px` }} />}
           </tbody>
         </table>
       </div>
@@ -181,11 +235,19 @@ function MatrixKey() {
   );
 }
 
-const MatrixHead = memo(function MatrixHead(props: { cols: number[]; names: string[]; stray: Set<string> }) {
+/** The cells standing for the columns left and right of the rendered window. */
+function Gap(props: { width: number; head?: boolean }) {
+  if (!props.width) return null;
+  const style = { width: `${props.width}px`, minWidth: `${props.width}px` };
+  return props.head ? <th class="mx-gap" aria-hidden="true" style={style} /> : <td class="mx-gap" aria-hidden="true" style={style} />;
+}
+
+const MatrixHead = memo(function MatrixHead(props: { cols: number[]; left: number; right: number; names: string[]; stray: Set<string> }) {
   return (
     <thead>
       <tr>
         <th class="mx-corner">Source class \ extra label</th>
+        <Gap width={props.left} head />
         {props.cols.map((i) => {
           const name = props.names[i];
           const stray = props.stray.has(name);
@@ -195,6 +257,7 @@ const MatrixHead = memo(function MatrixHead(props: { cols: number[]; names: stri
             </th>
           );
         })}
+        <Gap width={props.right} head />
       </tr>
     </thead>
   );
@@ -202,7 +265,11 @@ const MatrixHead = memo(function MatrixHead(props: { cols: number[]; names: stri
 
 const MatrixRow = memo(function MatrixRow(props: {
   row: Row;
+  /** Its place among the filtered rows (aria-rowindex: the header is row 1). */
+  index: number;
   cols: number[];
+  left: number;
+  right: number;
   names: string[];
   stray: Set<string>;
   color?: string | null;
@@ -220,12 +287,13 @@ const MatrixRow = memo(function MatrixRow(props: {
   const removed = new Set(props.removed ?? []);
   const sev = props.severity;
   return (
-    <tr data-sid={row.source_id} data-source={row.source_name} class={sev === "error" ? "hl-error" : sev ? "hl" : ""}>
+    <tr data-sid={row.source_id} data-source={row.source_name} aria-rowindex={props.index + 2} class={sev === "error" ? "hl-error" : sev ? "hl" : ""}>
       <th scope="row" class="mx-row" title={`${row.source_name} (${row.source_id})`}>
         <Swatch color={props.color} />
         <span class="mx-name">{row.source_name}</span>
         {props.verified && <span class={`badge ${props.verified}`}>{props.verified}</span>}
       </th>
+      <Gap width={props.left} />
       {props.cols.map((i) => {
         const label = props.names[i];
         const on = labels.has(label);
@@ -254,6 +322,7 @@ const MatrixRow = memo(function MatrixRow(props: {
           />
         );
       })}
+      <Gap width={props.right} />
     </tr>
   );
 });
