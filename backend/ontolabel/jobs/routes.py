@@ -29,6 +29,7 @@ from ontolabel.jobs.schemas import (
     JobProgress,
     JobRead,
     JobStatus,
+    SuggestionsRead,
     TrainEpochList,
     TrainEpochRead,
     job_create_type,
@@ -208,6 +209,12 @@ def output_png(job_id: Id, frame_id: Id, session: SessionDep, settings: Settings
     """One frame's pseudo-label, coloured; its place comes from the manifest, not the client."""
     body = outputs.output_png(session, settings, job_id, frame_id)
     return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.get("/{job_id}/suggestions", responses={404: {"model": ErrorRead}})
+def get_suggestions(job_id: Id, session: SessionDep) -> SuggestionsRead:
+    """A succeeded suggest job's cells to add and remove, conflicts and heatmap matrix."""
+    return service.suggestions(session, job_id)
 
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse)

@@ -207,3 +207,74 @@ class TrainEpochRead(BaseModel):
 class TrainEpochList(BaseModel):
     items: list[TrainEpochRead]
     total: int
+
+
+class SuggestedCell(BaseModel):
+    """A cell (source class, extra label) with its score and the frames that show it best."""
+
+    source: str = Field(description="Source class name (a row of the mapping).")
+    extra: str = Field(description="Extra label name.")
+    score: float
+    frames: list[str] = Field(description="Evidence: label paths relative to the dataset.")
+
+
+class SuspectFrame(BaseModel):
+    frame: str = Field(description="Label path relative to the dataset.")
+    score: float = Field(description="Mean overruled mass of the pixels it labelled.")
+
+
+class SuggestionConflicts(BaseModel):
+    cells: list[SuggestedCell]
+    frames: list[SuspectFrame]
+
+
+class SuggestionMatrix(BaseModel):
+    """Per extra label (rows) and source class (columns): predicted pixels, whether the
+    mapping allows the cell, and its mean overruled mass (null: it labelled none)."""
+
+    extra: list[str]
+    source: list[str]
+    pixels: list[list[int]]
+    allowed: list[list[bool]]
+    conflict: list[list[float | None]]
+    frames: int
+
+
+class SuggestionsRead(BaseModel):
+    """A finished ``suggest`` job's result, as its worker wrote it (best first)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": 9,
+                    "mapping_id": 3,
+                    "revision": 2,
+                    "add": [
+                        {"source": "building", "extra": "tunnel", "score": 0.81,
+                         "frames": ["seq0/cam0_001.png"]},
+                    ],
+                    "remove": [],
+                    "conflicts": {"cells": [], "frames": []},
+                    "matrix": {"extra": ["tunnel"], "source": ["building"], "pixels": [[40]],
+                               "allowed": [[False]], "conflict": [[None]], "frames": 1},
+                    "frames": 1,
+                    "errors": 0,
+                    "frame_ids": {"seq0/cam0_001.png": 17},
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    job_id: int
+    mapping_id: int | None = Field(description="The stored mapping judged (null: inline).")
+    revision: int | None = Field(description="Its revision the job pinned.")
+    add: list[SuggestedCell]
+    remove: list[SuggestedCell]
+    conflicts: SuggestionConflicts
+    matrix: SuggestionMatrix
+    frames: int = Field(description="Frames counted.")
+    errors: int = Field(description="Frames that failed.")
+    frame_ids: dict[str, int] = Field(
+        default_factory=dict, description="Frame id by label path, for frames a dataset holds."
+    )

@@ -20,6 +20,7 @@ from ontolabel.core.writes import begin_write
 from ontolabel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ontolabel.jobs import dispatch, kinds, references, repository
 from ontolabel.jobs.params import JobParams
+from ontolabel.jobs.schemas import SuggestionsRead
 from ontolabel.jobs.tables import (
     FINAL_JOB_STATUSES,
     JOB_STATUSES,
@@ -163,3 +164,21 @@ def train_epochs(
     """A job's per-epoch training figures (none for other kinds, or before an epoch ends)."""
     get_job(session, job_id)
     return repository.train_epochs(session, job_id, offset=offset, limit=limit)
+
+
+def suggestions(session: Session, job_id: int) -> SuggestionsRead:
+    """The result of a succeeded ``suggest`` job; 404 for another kind or an unfinished one."""
+    job = get_job(session, job_id)
+    if job.kind != "suggest":
+        raise NotFound(f"job {job_id} is a {job.kind} job, not suggest", field="job_id")
+    if job.status != "succeeded":
+        raise NotFound(f"job {job_id} has no suggestions: it is {job.status}", field="job_id")
+    pinned = job.outputs.get("mapping") or {}
+    return SuggestionsRead.model_validate(
+        {
+            **job.outputs,
+            "job_id": job.id,
+            "mapping_id": pinned.get("mapping_id"),
+            "revision": pinned.get("revision"),
+        }
+    )

@@ -605,6 +605,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Suggestions
+         * @description A succeeded suggest job's cells to add and remove, conflicts and heatmap matrix.
+         */
+        get: operations["get_suggestions_api_jobs__job_id__suggestions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mappings": {
         parameters: {
             query?: never;
@@ -4611,6 +4631,158 @@ export interface components {
             void_threshold?: number;
         };
         /**
+         * SuggestedCell
+         * @description A cell (source class, extra label) with its score and the frames that show it best.
+         */
+        SuggestedCell: {
+            /**
+             * Extra
+             * @description Extra label name.
+             */
+            extra: string;
+            /**
+             * Frames
+             * @description Evidence: label paths relative to the dataset.
+             */
+            frames: string[];
+            /** Score */
+            score: number;
+            /**
+             * Source
+             * @description Source class name (a row of the mapping).
+             */
+            source: string;
+        };
+        /** SuggestionConflicts */
+        SuggestionConflicts: {
+            /** Cells */
+            cells: components["schemas"]["SuggestedCell"][];
+            /** Frames */
+            frames: components["schemas"]["SuspectFrame"][];
+        };
+        /**
+         * SuggestionMatrix
+         * @description Per extra label (rows) and source class (columns): predicted pixels, whether the
+         *     mapping allows the cell, and its mean overruled mass (null: it labelled none).
+         */
+        SuggestionMatrix: {
+            /** Allowed */
+            allowed: boolean[][];
+            /** Conflict */
+            conflict: (number | null)[][];
+            /** Extra */
+            extra: string[];
+            /** Frames */
+            frames: number;
+            /** Pixels */
+            pixels: number[][];
+            /** Source */
+            source: string[];
+        };
+        /**
+         * SuggestionsRead
+         * @description A finished ``suggest`` job's result, as its worker wrote it (best first).
+         * @example {
+         *       "add": [
+         *         {
+         *           "extra": "tunnel",
+         *           "frames": [
+         *             "seq0/cam0_001.png"
+         *           ],
+         *           "score": 0.81,
+         *           "source": "building"
+         *         }
+         *       ],
+         *       "conflicts": {
+         *         "cells": [],
+         *         "frames": []
+         *       },
+         *       "errors": 0,
+         *       "frame_ids": {
+         *         "seq0/cam0_001.png": 17
+         *       },
+         *       "frames": 1,
+         *       "job_id": 9,
+         *       "mapping_id": 3,
+         *       "matrix": {
+         *         "allowed": [
+         *           [
+         *             false
+         *           ]
+         *         ],
+         *         "conflict": [
+         *           [
+         *             null
+         *           ]
+         *         ],
+         *         "extra": [
+         *           "tunnel"
+         *         ],
+         *         "frames": 1,
+         *         "pixels": [
+         *           [
+         *             40
+         *           ]
+         *         ],
+         *         "source": [
+         *           "building"
+         *         ]
+         *       },
+         *       "remove": [],
+         *       "revision": 2
+         *     }
+         */
+        SuggestionsRead: {
+            /** Add */
+            add: components["schemas"]["SuggestedCell"][];
+            conflicts: components["schemas"]["SuggestionConflicts"];
+            /**
+             * Errors
+             * @description Frames that failed.
+             */
+            errors: number;
+            /**
+             * Frame Ids
+             * @description Frame id by label path, for frames a dataset holds.
+             */
+            frame_ids?: {
+                [key: string]: number;
+            };
+            /**
+             * Frames
+             * @description Frames counted.
+             */
+            frames: number;
+            /** Job Id */
+            job_id: number;
+            /**
+             * Mapping Id
+             * @description The stored mapping judged (null: inline).
+             */
+            mapping_id: number | null;
+            matrix: components["schemas"]["SuggestionMatrix"];
+            /** Remove */
+            remove: components["schemas"]["SuggestedCell"][];
+            /**
+             * Revision
+             * @description Its revision the job pinned.
+             */
+            revision: number | null;
+        };
+        /** SuspectFrame */
+        SuspectFrame: {
+            /**
+             * Frame
+             * @description Label path relative to the dataset.
+             */
+            frame: string;
+            /**
+             * Score
+             * @description Mean overruled mass of the pixels it labelled.
+             */
+            score: number;
+        };
+        /**
          * TTASettings
          * @description Test-time augmentation (DESIGN.md rule 6): softmax averaged over flip x scales.
          */
@@ -7251,6 +7423,55 @@ export interface operations {
                 };
             };
             /** @description The PNG does not decode. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Any error: `detail` says what to do. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    get_suggestions_api_jobs__job_id__suggestions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionsRead"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Invalid input: `detail` names the field(s), `errors` lists each. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -5,12 +5,18 @@ import { ConflictPanel } from "./ConflictPanel";
 import { DraftPreview } from "./DraftPreview";
 import { findingLabelIndex, findingSourceId } from "./lint";
 import { LintPanel } from "./LintPanel";
+import { hintsByRow } from "./matrix";
+import { MatrixView } from "./MatrixView";
 import { type Row, type RowChange, changeCount, diffRows, reapply, setLabels } from "./rows";
 import { type RowMarks, RowTable } from "./RowTable";
+import { SuggestionPanel } from "./SuggestionPanel";
 import { useLint } from "./useLint";
+import { useSuggestions } from "./useSuggestions";
 
 type Revision = Schemas["MappingRevisionRead"];
 type Conflict = { detail: string; current: Revision };
+type View = "rows" | "matrix";
+const VIEW_KEY = "ontolabel.mappingView";
 
 /** The draft of a mapping: edit rows, see lint live, save as a new revision (409-safe). */
 export function MappingEditor(props: {
@@ -31,12 +37,22 @@ export function MappingEditor(props: {
   const [saving, setSaving] = useState(false);
   const [focus, setFocus] = useState<number>();
   const lint = useLint(m.extra_taxonomy, m.source_taxonomy, draft);
+  const [view, setViewState] = useState<View>(() => (localStorage.getItem(VIEW_KEY) === "matrix" ? "matrix" : "rows"));
+  const setView = (v: View) => {
+    localStorage.setItem(VIEW_KEY, v);
+    setViewState(v);
+  };
+  const suggestions = useSuggestions(m.id);
+  // Rows are matched by name; names do not change in the editor, so the base's rows suffice
+  // and the hints stay the same objects across edits (the matrix rows' memo holds).
+  const hints = useMemo(() => hintsByRow(suggestions.data ?? undefined, base.rows), [suggestions.data, base]);
 
   const setDraft = (rows: Row[]) => {
     setDraftState(rows);
     setNote(undefined);
     props.onDraft?.(rows);
   };
+  const onChange = (sid: number, labels: string[]) => setDraft(setLabels(draft, sid, labels));
   const mine: RowChange[] = useMemo(() => diffRows(base.rows, draft), [base, draft]);
   const marks: RowMarks = useMemo(() => {
     const lintSev = new Map<number, string>();
@@ -154,15 +170,44 @@ export function MappingEditor(props: {
         </div>
       </div>
       <div class="grid-2">
-        <RowTable
-          rows={draft}
-          colors={props.colors}
-          options={props.extraNames}
-          marks={marks}
-          verification={props.verification}
-          onChange={(sid, labels) => setDraft(setLabels(draft, sid, labels))}
-        />
+        <div>
+          <div class="tabs" role="tablist" aria-label="editor view">
+            {(["rows", "matrix"] as const).map((v) => (
+              <button
+                key={v}
+                role="tab"
+                aria-selected={view === v ? "true" : "false"}
+                class={`tab${view === v ? " active" : ""}`}
+                data-testid={`view-${v}`}
+                onClick={() => setView(v)}
+              >
+                {v === "rows" ? "Rows" : "Matrix"}
+              </button>
+            ))}
+          </div>
+          {view === "rows" ? (
+            <RowTable
+              rows={draft}
+              colors={props.colors}
+              options={props.extraNames}
+              marks={marks}
+              verification={props.verification}
+              onChange={onChange}
+            />
+          ) : (
+            <MatrixView
+              rows={draft}
+              extraNames={props.extraNames}
+              colors={props.colors}
+              marks={marks}
+              verification={props.verification}
+              hints={hints}
+              onChange={onChange}
+            />
+          )}
+        </div>
         <div class="side">
+          <SuggestionPanel mappingId={m.id} q={suggestions} rows={draft} onApply={onChange} />
           <LintPanel
             findings={lint.findings}
             error={lint.error}

@@ -3,8 +3,17 @@ import { Async } from "../../components/Async";
 import { Page } from "../../components/Page";
 import { href, navigate } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
+import { ComposePanel } from "./ComposePanel";
 import { History } from "./History";
+import { InverseView } from "./InverseView";
 import { MappingEditor } from "./MappingEditor";
+
+const TABS = [
+  ["edit", "Edit"],
+  ["inverse", "Inverse"],
+  ["compose", "Compose"],
+  ["history", "History"],
+] as const;
 
 const taxonomy = (id: number) => unwrap(api.GET("/api/taxonomies/{taxonomy_id}", { params: { path: { taxonomy_id: id } } }));
 
@@ -22,7 +31,7 @@ export function MappingView(props: { id: number; tab: string }) {
     );
     return { mapping, extra, source, verification };
   }, [props.id]);
-  const tab = props.tab === "history" ? "history" : "edit";
+  const tab = TABS.some(([t]) => t === props.tab) ? props.tab : "edit";
   const exportUrl = (format: string) => `/api/mappings/${props.id}/export?format=${format}`;
   return (
     <Async q={q}>
@@ -52,12 +61,16 @@ export function MappingView(props: { id: number; tab: string }) {
           }
         >
           <div class="tabs">
-            <button class={`tab${tab === "edit" ? " active" : ""}`} onClick={() => navigate(`mappings/${m.id}`)}>
-              Rows
-            </button>
-            <button class={`tab${tab === "history" ? " active" : ""}`} onClick={() => navigate(`mappings/${m.id}`, { tab: "history" })}>
-              History
-            </button>
+            {TABS.map(([t, name]) => (
+              <button
+                key={t}
+                class={`tab${tab === t ? " active" : ""}`}
+                data-testid={`tab-${t}`}
+                onClick={() => navigate(`mappings/${m.id}`, t === "edit" ? undefined : { tab: t })}
+              >
+                {name}
+              </button>
+            ))}
           </div>
           {/* The editor stays mounted across tabs so an unsaved draft survives a look at history. */}
           <div style={{ display: tab === "edit" ? "block" : "none" }}>
@@ -69,6 +82,8 @@ export function MappingView(props: { id: number; tab: string }) {
               onSaved={q.reload}
             />
           </div>
+          {tab === "inverse" && <InverseView mappingId={m.id} head={m.head_revision} />}
+          {tab === "compose" && <ComposePanel mapping={m} />}
           {tab === "history" && (
             <History
               mappingId={m.id}
