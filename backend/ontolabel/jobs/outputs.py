@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from PIL import Image
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,31 @@ class OutputFrameRead(BaseModel):
 
 class OutputList(BaseModel):
     """A page of a pseudo-label job's output frames, and what to draw them against."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": 14,
+                    "folder": "/data/outputs/14",
+                    "dataset_id": 2,
+                    "mapping_id": 3,
+                    "revision": 6,
+                    "source_taxonomy_id": 1,
+                    "provenance": "3f2a9c",
+                    "items": [
+                        {
+                            "key": "1207",
+                            "frame_id": 1207,
+                            "png": "s01/cam1/000020.png",
+                            "provenance": "3f2a9c",
+                        }
+                    ],
+                    "total": 140000,
+                }
+            ]
+        }
+    )
 
     job_id: int
     folder: str

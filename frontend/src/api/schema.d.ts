@@ -3631,6 +3631,24 @@ export interface components {
         /**
          * OutputList
          * @description A page of a pseudo-label job's output frames, and what to draw them against.
+         * @example {
+         *       "dataset_id": 2,
+         *       "folder": "/data/outputs/14",
+         *       "items": [
+         *         {
+         *           "frame_id": 1207,
+         *           "key": "1207",
+         *           "png": "s01/cam1/000020.png",
+         *           "provenance": "3f2a9c"
+         *         }
+         *       ],
+         *       "job_id": 14,
+         *       "mapping_id": 3,
+         *       "provenance": "3f2a9c",
+         *       "revision": 6,
+         *       "source_taxonomy_id": 1,
+         *       "total": 140000
+         *     }
          */
         OutputList: {
             /** Dataset Id */
