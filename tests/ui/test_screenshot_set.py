@@ -42,6 +42,7 @@ def test_each_curated_screenshot_is_taken_by_a_ui_test_and_committed_small() -> 
     taken = _shot_names()
     for name in _curated():
         assert name in taken, f"no UI test calls shot(page, {name!r})"
+        assert (DOCS / f"{name}.png").exists(), f"run scripts/update-screenshots.sh: {name}.png"
     for png in DOCS.glob("*.png"):
         assert png.stem in _curated(), f"{png.name}: not in curated.txt"
         assert png.stat().st_size <= BUDGET, f"{png.name} is over {BUDGET // 1000} KB"
