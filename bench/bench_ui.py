@@ -16,7 +16,8 @@ measured span are counted too. Figures go to ``docs/performance.md`` under ``## 
 
     .venv/bin/python -m bench.bench_ui [--runs 15]
 
-Sections share ``ui_server`` and ``chromium_page``; ``main`` runs each in turn.
+Frame grid (``bench_ui_grid.bench_grid``): 140k frames scrolled with long tasks recorded; its
+own server and dataset. ``main`` runs the matrix, then the grid.
 """
 
 from __future__ import annotations
@@ -196,6 +197,8 @@ def bench_matrix(base: str, page: Any, runs: int) -> list[Figures]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--grid-frames", type=int, default=None, help="Default: 140,000.")
+    parser.add_argument("--no-write", action="store_true", help="Do not touch performance.md.")
     args = parser.parse_args(argv)
     with ui_server() as base, chromium_page(base) as page:
         matrix = bench_matrix(base, page, args.runs)
@@ -203,6 +206,16 @@ def main(argv: list[str] | None = None) -> None:
         print(f.line())
     toggle, baseline = matrix[2], matrix[3]
     print(f"matrix toggle / rows removal: {toggle.median / baseline.median:.2f}")
+    # The second figure: the frame grid at 140k frames (its own server and dataset).
+    from bench import bench_ui_grid
+
+    grid = bench_ui_grid.bench_grid(args.grid_frames or bench_ui_grid.bench_index.FRAMES)
+    print(
+        f"frame grid, {grid.frames:,} frames: longest task {grid.longest_ms:.0f} ms, "
+        f"{grid.over_50} over 50 ms (target: none over {bench_ui_grid.TARGET_MS:.0f} ms)"
+    )
+    if not args.no_write:
+        bench_ui_grid.write_section(grid, "run from bench_ui")
 
 
 if __name__ == "__main__":
