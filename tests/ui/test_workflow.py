@@ -15,6 +15,7 @@ run in order in one test, as a user would take them:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -68,6 +69,14 @@ def _by_name(api: httpx.Client, path: str, name: str) -> dict[str, Any]:
     items = api.get(path, params={"limit": 1000}).json()["items"]
     found: dict[str, Any] = next(i for i in items if i["name"] == name)
     return found
+
+
+def _wait_for_defaults(page: Any, *patterns: str) -> None:
+    """The form fills its defaults once the pickers' lists arrive: wait for them in the
+    request body it would send, or "Queue job" races them."""
+    body = page.locator("form details pre")
+    for pattern in patterns:
+        expect(body).to_contain_text(re.compile(pattern))
 
 
 @pytest.fixture
@@ -167,7 +176,7 @@ def test_the_main_workflow_from_reference_mapping_to_evaluation(wpage: Any, worl
 
     # 5. pseudo-label the sample from the job form (defaults: the mapping, the teacher)
     page.goto(f"/#/jobs/new?kind=pseudo_label&dataset_id={coarse['id']}")
-    expect(page.locator('select[data-path="mapping.mapping_id"]')).not_to_have_value("")
+    _wait_for_defaults(page, r'"model": \{\s*"id": \d', r'"mapping_id": \d')
     page.get_by_role("button", name="Queue job").click()
     expect(page.get_by_test_id("job-status")).to_have_text("succeeded", timeout=240_000)
     shot(page, "workflow-5-pseudo-label")
@@ -175,6 +184,7 @@ def test_the_main_workflow_from_reference_mapping_to_evaluation(wpage: Any, worl
     # 6. evaluate the teacher on the source dataset and open its confusion heatmap
     source = _by_name(api, "/api/datasets", "demo-source")
     page.goto(f"/#/jobs/new?kind=evaluate&dataset_id={source['id']}")
+    _wait_for_defaults(page, r'"model": \{\s*"id": \d', r'"class_ids": \[\s*\d')
     page.get_by_role("button", name="Queue job").click()
     expect(page.get_by_test_id("job-status")).to_have_text("succeeded", timeout=240_000)
     evaluation = api.get("/api/models/evaluations").json()["items"][0]
