@@ -71,14 +71,19 @@ def ui_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("ui-home")
 
 
+def server_env(home: Path) -> dict[str, str]:
+    """This process's environment for an embedded ontolabel on ``home`` (also its data
+    root): no external database, broker or token leaks in from the caller."""
+    env = {**os.environ, "ONTOLABEL_HOME": str(home), "ONTOLABEL_DATA_ROOTS": str(home)}
+    for name in ("ONTOLABEL_DATABASE_URL", "ONTOLABEL_REDIS_URL", "ONTOLABEL_TOKEN"):
+        env.pop(name, None)
+    return env
+
+
 @contextlib.contextmanager
 def _serving(home: Path, **env_extra: str) -> Iterator[str]:
     """Migrate ``home``'s database, run ``serve.py`` on a free port, yield its base URL."""
-    env = {**os.environ, "ONTOLABEL_HOME": str(home), "ONTOLABEL_DATA_ROOTS": str(home)}
-    env.pop("ONTOLABEL_DATABASE_URL", None)
-    env.pop("ONTOLABEL_REDIS_URL", None)
-    env.pop("ONTOLABEL_TOKEN", None)
-    env.update(env_extra)
+    env = {**server_env(home), **env_extra}
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "ontolabel"), "db", "upgrade"], env=env, check=True)
     port = _free_port()
@@ -188,14 +193,24 @@ def _patient_expectations() -> None:
     expect.set_options(timeout=15_000)
 
 
+@contextlib.contextmanager
+def page_on(
+    browser: Any, url: str, width: int = 1400, height: int = 900, timeout_ms: int = 15_000
+) -> Iterator[Any]:
+    """A page in a fresh browser context (own storage) with ``url`` as its base URL."""
+    ctx = browser.new_context(base_url=url, viewport={"width": width, "height": height})
+    ctx.set_default_timeout(timeout_ms)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
+
+
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
     """A page in a fresh browser context (own storage), with the server as base URL."""
-    ctx = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900})
-    ctx.set_default_timeout(15_000)
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
+    with page_on(browser, server) as pg:
+        yield pg
 
 
 def shot(page: Any, name: str) -> None:

@@ -14,7 +14,6 @@ run in order in one test, as a user would take them:
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from ontolabel.demo.scenes import FINE_CLASSES
 from playwright.sync_api import expect
 from worker.colour_teacher import colour_teacher_dir  # tests/worker (tests/ is on sys.path)
 
-from .conftest import _serving, shot
+from .conftest import _serving, page_on, server_env, shot
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +37,8 @@ COCO_CSV = REFERENCE / "coco" / "lists" / "master_labels_mapillary.csv"
 
 
 def _ontolabel(home: Path, *args: str) -> None:
-    env = {**os.environ, "ONTOLABEL_HOME": str(home), "ONTOLABEL_DATA_ROOTS": str(home)}
-    for name in ("ONTOLABEL_DATABASE_URL", "ONTOLABEL_REDIS_URL", "ONTOLABEL_TOKEN"):
-        env.pop(name, None)
     ontolabel = str(Path(sys.executable).parent / "ontolabel")
-    subprocess.run([ontolabel, *args], env=env, check=True, capture_output=True)
+    subprocess.run([ontolabel, *args], env=server_env(home), check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +77,8 @@ def _wait_for_defaults(page: Any, *patterns: str) -> None:
 
 @pytest.fixture
 def wpage(browser: Any, world: str) -> Iterator[Any]:
-    ctx = browser.new_context(base_url=world, viewport={"width": 1500, "height": 950})
-    ctx.set_default_timeout(20_000)
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
+    with page_on(browser, world, width=1500, height=950, timeout_ms=20_000) as pg:
+        yield pg
 
 
 def test_the_main_workflow_from_reference_mapping_to_evaluation(wpage: Any, world: str) -> None:

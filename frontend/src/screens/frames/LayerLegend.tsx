@@ -1,4 +1,5 @@
 import { LAYERS, type LayerKey, type Layers } from "./layers";
+import { OpacitySlider } from "../../components/OpacitySlider";
 
 /** Each layer's switch, hotkey and opacity; a layer that cannot be drawn is disabled. */
 export function LayerLegend(props: {
@@ -20,16 +21,7 @@ export function LayerLegend(props: {
               <kbd>{hotkey}</kbd>
               <span>{name}</span>
             </label>
-            <input
-              type="range"
-              min={0}
-              max={1}
-              step={0.05}
-              value={state.opacity}
-              disabled={!enabled}
-              aria-label={`${name} opacity`}
-              onInput={(e) => props.onOpacity(key, Number((e.target as HTMLInputElement).value))}
-            />
+            <OpacitySlider value={state.opacity} disabled={!enabled} label={`${name} opacity`} onChange={(o) => props.onOpacity(key, o)} />
             <span class="mono small muted">{Math.round(state.opacity * 100)}%</span>
           </div>
         );

@@ -6,6 +6,7 @@ import { Swatch } from "../../components/Swatch";
 import { href, navigate } from "../../lib/router";
 import { useQuery } from "../../lib/useQuery";
 import { StaleBadge } from "./StaleBadge";
+import { OpacitySlider } from "../../components/OpacitySlider";
 
 const PAGE = 50;
 
@@ -126,16 +127,7 @@ function OutputFrame(props: { jobId: number; entry: Entry }) {
                 <option value="pseudo">pseudo-label</option>
                 <option value="truth">ground truth</option>
               </select>
-              <input
-                type="range"
-                min={0}
-                max={1}
-                step={0.05}
-                value={opacity}
-                aria-label="layer opacity"
-                data-testid="output-opacity"
-                onInput={(ev) => setOpacity(Number((ev.target as HTMLInputElement).value))}
-              />
+              <OpacitySlider value={opacity} onChange={setOpacity} label="layer opacity" testId="output-opacity" />
             </>
           )}
         </span>

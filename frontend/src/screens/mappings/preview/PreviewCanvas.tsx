@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import type { PreviewResult } from "./usePreview";
+import { OpacitySlider } from "../../../components/OpacitySlider";
 
 export const LAYERS = ["pseudo_label", "prediction", "ground_truth", "difference"] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -57,16 +58,7 @@ export function PreviewCanvas(props: {
       </div>
       <label class="row small muted preview-opacity">
         overlay
-        <input
-          type="range"
-          min={0}
-          max={1}
-          step={0.05}
-          value={opacity}
-          aria-label="overlay opacity"
-          data-testid="preview-opacity"
-          onInput={(e) => setOpacity(Number((e.target as HTMLInputElement).value))}
-        />
+        <OpacitySlider value={opacity} onChange={setOpacity} label="overlay opacity" testId="preview-opacity" />
         {Math.round(opacity * 100)}%
       </label>
     </>
